@@ -1,0 +1,561 @@
+//! The configuration step and the commands. This is the only module that reads the command
+//! line, the process environment, the clock and the terminal; everything below gets values.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+use crate::cli::{self, Cli, ColorChoice, Command};
+use crate::clock::Clock;
+use crate::collection::{self, Environment, Plan, Problem};
+use crate::exit::ExitCode;
+use crate::report::{self, Style};
+use crate::result::{RunResult, Step};
+use crate::runner::{self, RunContext};
+use crate::sandbox;
+use crate::secret::redact;
+use crate::vars::{Layer, Value, Variables};
+
+/// The Azure smoke collection, built in so `demo` and `token` work from any directory.
+pub const SMOKE_COLLECTION: &str = include_str!("../collections/azure-fhir-smoke.json");
+pub const SMOKE_SOURCE: &str = "collections/azure-fhir-smoke.json";
+
+/// What the outside world contributes, read once.
+pub struct Config {
+    pub env: Arc<HashMap<String, String>>,
+    pub clock: Clock,
+    stdout_tty: bool,
+    width: u16,
+}
+
+impl Config {
+    pub fn from_process() -> Self {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let width = terminal_size::terminal_size()
+            .map(|(w, _)| w.0)
+            .or_else(|| env.get("COLUMNS").and_then(|c| c.parse().ok()))
+            .unwrap_or(100);
+        Config {
+            stdout_tty: std::io::stdout().is_terminal(),
+            env: Arc::new(env),
+            clock: Clock::system(),
+            width,
+        }
+    }
+
+    fn style(&self, choice: ColorChoice) -> Style {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                self.stdout_tty && self.env.get("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Style {
+            color,
+            width: self.width,
+        }
+    }
+}
+
+/// Writes to stdout through the redactor.
+fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(redact(text).as_bytes());
+    let _ = o.flush();
+}
+
+/// Writes an error to stderr through the redactor.
+fn error(text: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "error: {}", redact(text));
+}
+
+/// The entry point behind `main`.
+pub fn main() -> std::process::ExitCode {
+    crate::secret::install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                ExitCode::Usage as u8
+            } else {
+                0
+            };
+            let _ = e.print();
+            return std::process::ExitCode::from(code);
+        }
+    };
+    let cfg = Config::from_process();
+    match cli.command {
+        Command::Run(a) => run(a, &cfg),
+        Command::Token(a) => token(a, &cfg),
+        Command::Schema(a) => schema(a),
+        Command::Sandbox(a) => sandbox_cmd(a, &cfg),
+        Command::Demo(a) => demo(a, &cfg),
+    }
+    .into()
+}
+
+fn problems_text(path: &Path, problems: &[Problem]) -> String {
+    let mut s = format!(
+        "{}: the collection has {} problem{}:",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        s.push_str(&format!("\n  {}", p.to_string().replace('\n', "\n  ")));
+    }
+    s
+}
+
+fn load_env_file(path: Option<&Path>) -> Result<Option<Environment>, ExitCode> {
+    match path {
+        None => Ok(None),
+        Some(p) => collection::load_environment(p).map(Some).map_err(|e| {
+            error(&e.to_string());
+            ExitCode::Usage
+        }),
+    }
+}
+
+fn variables(
+    plan: &Plan,
+    env_file: Option<&Environment>,
+    cli: &[(String, String)],
+    cfg: &Config,
+) -> Variables {
+    let mut v = Variables::new(cfg.env.clone(), cfg.clock);
+    for (k, d) in &plan.collection.variables {
+        v.set(Layer::Collection, k, Value::new(k, d.text(), d.secret()));
+    }
+    if let Some(e) = env_file {
+        for (k, d) in &e.variables {
+            v.set(Layer::Environment, k, Value::new(k, d.text(), d.secret()));
+        }
+    }
+    for (k, val) in cli {
+        v.set(Layer::CommandLine, k, Value::new(k, val.clone(), false));
+    }
+    v
+}
+
+/// Loads and validates a collection; prints the problem and returns Usage on failure.
+fn prepare(
+    path: &Path,
+    text: Option<&str>,
+    env_file: Option<&Environment>,
+    cli_vars: &[(String, String)],
+    cfg: &Config,
+) -> Result<(Plan, Variables), ExitCode> {
+    let loaded = match text {
+        Some(t) => collection::load_collection_str(path, t),
+        None => collection::load_collection(path),
+    };
+    let c = loaded.map_err(|e| {
+        error(&e.to_string());
+        ExitCode::Usage
+    })?;
+    let plan = collection::plan(c).map_err(|p| {
+        error(&problems_text(path, &p));
+        ExitCode::Usage
+    })?;
+    let vars = variables(&plan, env_file, cli_vars, cfg);
+    let problems = runner::preflight(&plan, &vars, &cfg.env);
+    if !problems.is_empty() {
+        error(&format!(
+            "{}\nnothing was sent.",
+            problems_text(path, &problems)
+        ));
+        return Err(ExitCode::Usage);
+    }
+    Ok((plan, vars))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            error(&format!("cannot start the async runtime: {e}"));
+            ExitCode::Runtime
+        })
+}
+
+/// Runs prepared collections, printing as it goes; returns the run result.
+async fn execute(
+    plans: &[(String, Plan, Variables)],
+    ctx: &RunContext,
+    style: &Style,
+    quiet: bool,
+    target: Option<&str>,
+) -> RunResult {
+    let started_at = ctx.clock.now();
+    let started = Instant::now();
+    let mut collections = Vec::new();
+    for (source, plan, vars) in plans {
+        if !quiet {
+            out(&report::collection_header(
+                &plan.collection.name,
+                source,
+                target,
+                style,
+            ));
+        }
+        let mut observer = |step: &Step| {
+            if !quiet {
+                out(&report::step_lines(step, style));
+            }
+        };
+        collections
+            .push(runner::run_collection(plan, vars.clone(), source, ctx, &mut observer).await);
+    }
+    RunResult {
+        collections,
+        started_at,
+        duration_ms: crate::clock::millis(started.elapsed()),
+    }
+}
+
+fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
+    let env_file = match load_env_file(a.vars.env.as_deref()) {
+        Ok(e) => e,
+        Err(c) => return c,
+    };
+    let mut plans = Vec::new();
+    for path in &a.collections {
+        match prepare(path, None, env_file.as_ref(), &a.vars.vars, cfg) {
+            Ok((plan, vars)) => plans.push((path.display().to_string(), plan, vars)),
+            Err(c) => return c,
+        }
+    }
+    let client = match crate::http::client(Duration::from_secs(a.timeout)) {
+        Ok(c) => c,
+        Err(e) => {
+            error(&e);
+            return ExitCode::Runtime;
+        }
+    };
+    let ctx = RunContext {
+        client,
+        clock: cfg.clock,
+        env: cfg.env.clone(),
+        bail: a.bail,
+    };
+    let style = cfg.style(a.output.color);
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let result = rt.block_on(execute(&plans, &ctx, &style, a.output.quiet, None));
+    out(&report::summary(&result, &style));
+    result.exit_code()
+}
+
+fn schema(a: cli::SchemaArgs) -> ExitCode {
+    let v = match a.kind {
+        cli::SchemaKind::Collection => collection::collection_schema(),
+        cli::SchemaKind::Environment => collection::environment_schema(),
+    };
+    out(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    ));
+    ExitCode::Success
+}
+
+fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
+    let env_file = match load_env_file(a.vars.env.as_deref()) {
+        Ok(e) => e,
+        Err(c) => return c,
+    };
+    let (path, text) = match &a.collection {
+        Some(p) => (p.clone(), None),
+        None => (PathBuf::from(SMOKE_SOURCE), Some(SMOKE_COLLECTION)),
+    };
+    let loaded = match text {
+        Some(t) => collection::load_collection_str(&path, t),
+        None => collection::load_collection(&path),
+    };
+    let c = match loaded {
+        Ok(c) => c,
+        Err(e) => {
+            error(&e.to_string());
+            return ExitCode::Usage;
+        }
+    };
+    let profile = match a
+        .profile
+        .clone()
+        .or_else(|| c.default_auth.clone())
+        .or_else(|| {
+            (c.auth.len() == 1)
+                .then(|| c.auth.keys().next().cloned())
+                .flatten()
+        }) {
+        Some(p) if c.auth.contains_key(&p) => p,
+        Some(p) => {
+            let names: Vec<&str> = c.auth.keys().map(String::as_str).collect();
+            error(&format!(
+                "{}: auth profile `{p}` is not defined{}",
+                path.display(),
+                collection::did_you_mean(&p, &names)
+                    .map(|b| format!("; did you mean `{b}`?"))
+                    .unwrap_or_else(|| format!(" (profiles: {})", names.join(", ")))
+            ));
+            return ExitCode::Usage;
+        }
+        None => {
+            error(&format!(
+                "{}: name the auth profile with --profile (the collection has several, or none)",
+                path.display()
+            ));
+            return ExitCode::Usage;
+        }
+    };
+    let plan = match collection::plan(c) {
+        Ok(p) => p,
+        Err(p) => {
+            error(&problems_text(&path, &p));
+            return ExitCode::Usage;
+        }
+    };
+    let vars = variables(&plan, env_file.as_ref(), &a.vars.vars, cfg);
+    let mut problems = Vec::new();
+    if let Some(p) = plan.collection.auth.get(&profile) {
+        let base = plan
+            .collection
+            .base_url
+            .as_deref()
+            .map(|b| vars.check(b, &Default::default()))
+            .unwrap_or_default();
+        for e in base {
+            problems.push(Problem {
+                place: "base_url".into(),
+                message: e.to_string(),
+                hint: None,
+            });
+        }
+        if problems.is_empty() {
+            let base = plan
+                .collection
+                .base_url
+                .as_deref()
+                .and_then(|b| vars.render(b).ok())
+                .map(|r| r.text);
+            if let Err(e) = crate::auth::resolve(&profile, p, &vars, base.as_deref(), &cfg.env) {
+                problems.push(Problem {
+                    place: format!("auth.{profile}"),
+                    message: e.to_string(),
+                    hint: None,
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        error(&problems_text(&path, &problems));
+        return ExitCode::Usage;
+    }
+    let client = match crate::http::client(Duration::from_secs(a.timeout)) {
+        Ok(c) => c,
+        Err(e) => {
+            error(&e);
+            return ExitCode::Runtime;
+        }
+    };
+    let ctx = RunContext {
+        client,
+        clock: cfg.clock,
+        env: cfg.env.clone(),
+        bail: false,
+    };
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let (step, _) = rt.block_on(runner::acquire(&plan, &profile, &vars, &ctx));
+    let ok = step.result.is_ok();
+    if a.json {
+        let value = serde_json::json!({
+            "profile": step.profile,
+            "method": step.label,
+            "endpoint": step.endpoint,
+            "status": step.status,
+            "duration_ms": step.duration_ms,
+            "ok": ok,
+            "token": step.result.as_ref().ok().map(|i| serde_json::json!({
+                "token_type": i.token_type,
+                "expires_at": i.expires_at.map(crate::clock::iso8601),
+                "scope": i.scope,
+                "verified": false,
+                "claims": i.claims.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<String, serde_json::Value>>(),
+            })),
+            "error": step.result.as_ref().err(),
+            "diagnosis": step.result.as_ref().err().and_then(crate::diagnose::token_error),
+        });
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        ));
+    } else {
+        let style = cfg.style(a.color);
+        out(&report::step_lines(&Step::Token(step.clone()), &style));
+        if !ok {
+            let result = RunResult {
+                collections: vec![crate::result::CollectionResult {
+                    name: plan.collection.name.clone(),
+                    source: path.display().to_string(),
+                    steps: vec![Step::Token(step)],
+                    duration_ms: 0,
+                }],
+                started_at: cfg.clock.now(),
+                duration_ms: 0,
+            };
+            out(&report::failures_only(&result, &style));
+        }
+    }
+    if ok {
+        ExitCode::Success
+    } else {
+        ExitCode::Token
+    }
+}
+
+fn sandbox_cmd(a: cli::SandboxArgs, cfg: &Config) -> ExitCode {
+    if a.print_registrations {
+        let regs = sandbox::registrations::scenario(&a.scenario, "{{sandbox_url}}");
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&regs).unwrap_or_default()
+        ));
+        return ExitCode::Success;
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            error(&format!("cannot start the async runtime: {e}"));
+            return ExitCode::Runtime;
+        }
+    };
+    rt.block_on(async {
+        let opts = sandbox::Options {
+            port: a.port,
+            scenario: a.scenario.clone(),
+            registrations: a.registrations.clone(),
+            upstream: a.upstream.clone(),
+            clock: cfg.clock,
+        };
+        let running = match sandbox::start(opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                error(&format!("{e}"));
+                return ExitCode::Usage;
+            }
+        };
+        let ep = running.endpoints.clone();
+        if let Some(path) = &a.write_env {
+            let text = serde_json::to_string_pretty(&ep.environment()).unwrap_or_default() + "\n";
+            if let Err(e) = write_new_file(path, &text) {
+                error(&format!("cannot write {}: {e}", path.display()));
+                running.stop().await;
+                return ExitCode::Usage;
+            }
+        }
+        // The sandbox's own secret is a published test value: show it, so people can use it.
+        let mut s = format!(
+            "fhircheck sandbox listening on {} (scenario: {})\n",
+            ep.base, ep.scenario
+        );
+        if let Some(d) = &ep.description {
+            s.push_str(&format!("  {d}\n"));
+        }
+        s.push_str(&format!(
+            "\n  fhir_url        {}\n  authority_host  {}\n  tenant_id       {}\n  client_id       {}\n  client_secret   {}\n  resource        {}\n  token endpoint  {}/{}/oauth2/token (v1), {}/{}/oauth2/v2.0/token (v2)\n",
+            ep.fhir_url, ep.authority_host, ep.client.tenant_id, ep.client.client_id, ep.client.client_secret,
+            ep.client.resource, ep.base, ep.client.tenant_id, ep.base, ep.client.tenant_id
+        ));
+        if let Some(p) = &a.write_env {
+            s.push_str(&format!("\n  environment written to {}\n  try: fhircheck run {SMOKE_SOURCE} -e {}\n", p.display(), p.display()));
+        }
+        s.push_str("\nPress Ctrl-C to stop.\n");
+        // Printed raw on purpose (see above); everything else goes through the redactor.
+        print!("{s}");
+        let _ = std::io::stdout().flush();
+        let _ = tokio::signal::ctrl_c().await;
+        running.stop().await;
+        eprintln!("sandbox stopped");
+        ExitCode::Success
+    })
+}
+
+/// Writes a file completely or not at all: a temporary sibling renamed into place.
+fn write_new_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp-fhircheck");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+fn demo(a: cli::DemoArgs, cfg: &Config) -> ExitCode {
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let style = cfg.style(a.output.color);
+    rt.block_on(async {
+        let opts = sandbox::Options { scenario: a.scenario.clone(), clock: cfg.clock, ..Default::default() };
+        let running = match sandbox::start(opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                error(&format!("{e}"));
+                return ExitCode::Runtime;
+            }
+        };
+        let ep = running.endpoints.clone();
+        let mut cli_vars: Vec<(String, String)> = ep.variables().into_iter().map(|(k, v, _)| (k.to_string(), v)).collect();
+        if a.token_version == "v2" {
+            cli_vars.retain(|(k, _)| k != "token_version");
+            cli_vars.push(("token_version".into(), "v2".into()));
+        }
+        let prepared = prepare(Path::new(SMOKE_SOURCE), Some(SMOKE_COLLECTION), None, &cli_vars, cfg);
+        let (plan, vars) = match prepared {
+            Ok(p) => p,
+            Err(c) => {
+                running.stop().await;
+                return c;
+            }
+        };
+        let client = match crate::http::client(Duration::from_secs(30)) {
+            Ok(c) => c,
+            Err(e) => {
+                error(&e);
+                running.stop().await;
+                return ExitCode::Runtime;
+            }
+        };
+        let ctx = RunContext { client, clock: cfg.clock, env: cfg.env.clone(), bail: false };
+        if !a.output.quiet {
+            out(&format!(
+                "fhircheck demo: scenario `{}`: {}\nsandbox on {} (token service and FHIR service, 127.0.0.1 only)\n\n",
+                ep.scenario,
+                ep.description.as_deref().unwrap_or_default(),
+                ep.base
+            ));
+        }
+        let plans = vec![(format!("{SMOKE_SOURCE}, built in"), plan, vars)];
+        let result = execute(&plans, &ctx, &style, a.output.quiet, Some(&ep.fhir_url)).await;
+        running.stop().await;
+        out(&report::summary(&result, &style));
+        result.exit_code()
+    })
+}

@@ -1,0 +1,752 @@
+//! Expectations compiled from a collection, and their evaluation: pure functions of a
+//! response, no I/O. Every result keeps what was expected and what was found.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::collection::{
+    bad_jsonpath, compile_regex, BundleExpect, Expect, HeaderExpect, JsonType, Problem,
+    StatusExpect,
+};
+
+#[derive(Debug, Clone)]
+pub enum StatusMatcher {
+    Codes(Vec<u16>),
+    Class(u16),
+}
+
+impl StatusMatcher {
+    fn matches(&self, status: u16) -> bool {
+        match self {
+            StatusMatcher::Codes(c) => c.contains(&status),
+            StatusMatcher::Class(c) => status / 100 == *c,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            StatusMatcher::Codes(c) if c.len() == 1 => c[0].to_string(),
+            StatusMatcher::Codes(c) => format!(
+                "one of {}",
+                c.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+            ),
+            StatusMatcher::Class(c) => format!("{c}xx"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum HeaderPredicate {
+    Equals(String),
+    Contains(String),
+    Matches(regex::Regex),
+    Exists(bool),
+}
+
+#[derive(Debug, Clone)]
+pub enum JsonPredicate {
+    Equals(Value),
+    NotEquals(Value),
+    LessThan(f64),
+    GreaterThan(f64),
+    Contains(Value),
+    Matches(regex::Regex),
+    Exists(bool),
+    Count(usize),
+    Type(JsonType),
+}
+
+#[derive(Debug, Clone)]
+pub struct JsonCheck {
+    pub path_text: String,
+    pub path: serde_json_path::JsonPath,
+    pub predicates: Vec<JsonPredicate>,
+}
+
+/// A request's expectations, validated.
+#[derive(Debug, Clone)]
+pub struct CompiledExpect {
+    /// `None` means "any 2xx", the default when a request states no status.
+    pub status: Option<StatusMatcher>,
+    pub headers: Vec<(String, HeaderPredicate)>,
+    pub json: Vec<JsonCheck>,
+    pub resource_type: Option<String>,
+    pub no_error_outcome: bool,
+    pub bundle: Option<BundleExpect>,
+    pub max_duration_ms: Option<u64>,
+}
+
+impl CompiledExpect {
+    /// The expected values that may hold `{{variables}}`.
+    pub fn templates(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for (_, p) in &self.headers {
+            if let HeaderPredicate::Equals(s) | HeaderPredicate::Contains(s) = p {
+                out.push(s.as_str());
+            }
+        }
+        for c in &self.json {
+            for p in &c.predicates {
+                if let JsonPredicate::Equals(Value::String(s))
+                | JsonPredicate::NotEquals(Value::String(s))
+                | JsonPredicate::Contains(Value::String(s)) = p
+                {
+                    out.push(s.as_str());
+                }
+            }
+        }
+        out
+    }
+
+    /// A copy with every expected string value rendered by `render`.
+    pub fn render<E>(
+        &self,
+        render: &dyn Fn(&str) -> Result<String, E>,
+    ) -> Result<CompiledExpect, E> {
+        let mut e = self.clone();
+        for (_, p) in &mut e.headers {
+            if let HeaderPredicate::Equals(s) | HeaderPredicate::Contains(s) = p {
+                *s = render(s)?;
+            }
+        }
+        for c in &mut e.json {
+            for p in &mut c.predicates {
+                if let JsonPredicate::Equals(Value::String(s))
+                | JsonPredicate::NotEquals(Value::String(s))
+                | JsonPredicate::Contains(Value::String(s)) = p
+                {
+                    *s = render(s)?;
+                }
+            }
+        }
+        Ok(e)
+    }
+}
+
+/// Validates an `expect` block; problems are added to `problems`.
+pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> CompiledExpect {
+    let status = match expect.status {
+        None => None,
+        Some(StatusExpect::Code(c)) => Some(StatusMatcher::Codes(vec![c])),
+        Some(StatusExpect::List(c)) if !c.is_empty() => Some(StatusMatcher::Codes(c)),
+        Some(StatusExpect::List(_)) => {
+            problems.push(Problem {
+                place: format!("{place}.status"),
+                message: "the list of accepted status codes is empty".into(),
+                hint: None,
+            });
+            None
+        }
+        Some(StatusExpect::Class(c)) => {
+            let b = c.as_bytes();
+            if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && c[1..].eq_ignore_ascii_case("xx") {
+                Some(StatusMatcher::Class(u16::from(b[0] - b'0')))
+            } else {
+                problems.push(Problem {
+                    place: format!("{place}.status"),
+                    message: format!("`{c}` is not a status class"),
+                    hint: Some("write a class as 2xx, 4xx…, or give the code as a number".into()),
+                });
+                None
+            }
+        }
+    };
+    let mut headers = Vec::new();
+    for (name, h) in expect.headers {
+        let hplace = format!("{place}.headers.{name}");
+        match h {
+            HeaderExpect::Equals(v) => headers.push((name, HeaderPredicate::Equals(v))),
+            HeaderExpect::Check(c) => {
+                let before = headers.len();
+                if let Some(v) = c.equals {
+                    headers.push((name.clone(), HeaderPredicate::Equals(v)));
+                }
+                if let Some(v) = c.contains {
+                    headers.push((name.clone(), HeaderPredicate::Contains(v)));
+                }
+                if let Some(v) = c.matches {
+                    if let Some(r) = compile_regex(&hplace, &v, problems) {
+                        headers.push((name.clone(), HeaderPredicate::Matches(r)));
+                    }
+                }
+                if let Some(v) = c.exists {
+                    headers.push((name.clone(), HeaderPredicate::Exists(v)));
+                }
+                if headers.len() == before {
+                    problems.push(Problem {
+                        place: hplace,
+                        message: "the header check needs at least one check".into(),
+                        hint: Some("use equals, contains, matches or exists".into()),
+                    });
+                }
+            }
+        }
+    }
+    let mut json = Vec::new();
+    for (i, a) in expect.json.into_iter().enumerate() {
+        let jplace = format!("{place}.json[{i}]");
+        let path = match serde_json_path::JsonPath::parse(&a.path) {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(bad_jsonpath(&jplace, &a.path, &e));
+                continue;
+            }
+        };
+        let mut predicates = Vec::new();
+        if let Some(v) = a.equals {
+            predicates.push(JsonPredicate::Equals(v));
+        }
+        if let Some(v) = a.not_equals {
+            predicates.push(JsonPredicate::NotEquals(v));
+        }
+        if let Some(v) = a.less_than {
+            predicates.push(JsonPredicate::LessThan(v));
+        }
+        if let Some(v) = a.greater_than {
+            predicates.push(JsonPredicate::GreaterThan(v));
+        }
+        if let Some(v) = a.contains {
+            predicates.push(JsonPredicate::Contains(v));
+        }
+        if let Some(v) = a.matches {
+            if let Some(r) = compile_regex(&jplace, &v, problems) {
+                predicates.push(JsonPredicate::Matches(r));
+            }
+        }
+        if let Some(v) = a.exists {
+            predicates.push(JsonPredicate::Exists(v));
+        }
+        if let Some(v) = a.count {
+            predicates.push(JsonPredicate::Count(v));
+        }
+        if let Some(v) = a.kind {
+            predicates.push(JsonPredicate::Type(v));
+        }
+        if predicates.is_empty() {
+            problems.push(Problem {
+                place: jplace,
+                message: format!("the assertion on `{}` needs at least one check", a.path),
+                hint: Some("add equals, not_equals, less_than, greater_than, contains, matches, exists, count or type".into()),
+            });
+            continue;
+        }
+        json.push(JsonCheck {
+            path_text: a.path,
+            path,
+            predicates,
+        });
+    }
+    CompiledExpect {
+        status,
+        headers,
+        json,
+        resource_type: expect.resource_type,
+        no_error_outcome: expect.no_error_outcome,
+        bundle: expect.bundle,
+        max_duration_ms: expect.max_duration_ms,
+    }
+}
+
+/// What assertions look at.
+pub struct ResponseView<'a> {
+    pub status: u16,
+    pub headers: &'a [(String, String)],
+    pub body: &'a str,
+    /// The body parsed as JSON, when it is JSON.
+    pub json: Option<&'a Value>,
+    pub duration_ms: u64,
+}
+
+impl ResponseView<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One checked expectation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssertionResult {
+    /// e.g. `status`, `header Location`, `$.fhirVersion matches`.
+    pub name: String,
+    pub passed: bool,
+    pub expected: String,
+    pub actual: String,
+}
+
+fn result(name: String, passed: bool, expected: String, actual: String) -> AssertionResult {
+    AssertionResult {
+        name,
+        passed,
+        expected,
+        actual,
+    }
+}
+
+/// A value as reports show it: JSON, cut short.
+pub fn show(v: &Value) -> String {
+    let s = v.to_string();
+    shorten(&s, 120)
+}
+
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Evaluates every expectation against a response.
+pub fn evaluate(expect: &CompiledExpect, r: &ResponseView<'_>) -> Vec<AssertionResult> {
+    let mut out = Vec::new();
+    match &expect.status {
+        Some(m) => out.push(result(
+            "status".into(),
+            m.matches(r.status),
+            m.describe(),
+            r.status.to_string(),
+        )),
+        None => out.push(result(
+            "status".into(),
+            (200..300).contains(&r.status),
+            "2xx".into(),
+            r.status.to_string(),
+        )),
+    }
+    for (name, p) in &expect.headers {
+        let actual = r.header(name);
+        let shown = actual.map_or_else(|| "(absent)".to_string(), |a| shorten(a, 120));
+        let (label, passed, expected) = match p {
+            HeaderPredicate::Equals(v) => ("equals", actual == Some(v.as_str()), v.clone()),
+            HeaderPredicate::Contains(v) => (
+                "contains",
+                actual.is_some_and(|a| a.contains(v.as_str())),
+                format!("contains {v:?}"),
+            ),
+            HeaderPredicate::Matches(re) => (
+                "matches",
+                actual.is_some_and(|a| re.is_match(a)),
+                format!("matches regex `{}`", re.as_str()),
+            ),
+            HeaderPredicate::Exists(want) => (
+                "exists",
+                actual.is_some() == *want,
+                if *want { "present" } else { "absent" }.to_string(),
+            ),
+        };
+        out.push(result(
+            format!("header {name} {label}"),
+            passed,
+            expected,
+            shown,
+        ));
+    }
+    let json = r.json;
+    let needs_json = !expect.json.is_empty()
+        || expect.resource_type.is_some()
+        || expect.bundle.is_some()
+        || expect.no_error_outcome;
+    if needs_json && json.is_none() {
+        out.push(result(
+            "body is JSON".into(),
+            false,
+            "a JSON body".into(),
+            if r.body.trim().is_empty() {
+                "an empty body".into()
+            } else {
+                format!("not JSON: {}", shorten(r.body.trim(), 80))
+            },
+        ));
+    }
+    if let Some(json) = json {
+        for check in &expect.json {
+            let nodes: Vec<&Value> = check.path.query(json).all();
+            for p in &check.predicates {
+                out.push(json_predicate(&check.path_text, &nodes, p));
+            }
+        }
+        if let Some(rt) = &expect.resource_type {
+            let actual = json.get("resourceType").and_then(Value::as_str);
+            out.push(result(
+                "resourceType".into(),
+                actual == Some(rt.as_str()),
+                rt.clone(),
+                actual.map_or_else(|| "(none)".into(), str::to_string),
+            ));
+        }
+        if expect.no_error_outcome {
+            let issues = outcome_issues(json);
+            let errors: Vec<&OutcomeIssue> = issues
+                .iter()
+                .filter(|i| matches!(i.severity.as_str(), "error" | "fatal"))
+                .collect();
+            out.push(result(
+                "no error OperationOutcome".into(),
+                errors.is_empty(),
+                "no OperationOutcome issue of severity error or fatal".into(),
+                if errors.is_empty() {
+                    "none".into()
+                } else {
+                    errors
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
+            ));
+        }
+        if let Some(b) = &expect.bundle {
+            let is_bundle = json.get("resourceType").and_then(Value::as_str) == Some("Bundle");
+            let kind = json.get("type").and_then(Value::as_str);
+            let entries = json
+                .get("entry")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            let want_kind = b.kind.as_deref();
+            let expected = format!(
+                "a {}Bundle{}",
+                want_kind.map(|k| format!("{k} ")).unwrap_or_default(),
+                b.min_entries
+                    .map(|n| format!(
+                        " with at least {n} entr{}",
+                        if n == 1 { "y" } else { "ies" }
+                    ))
+                    .unwrap_or_default()
+            );
+            let passed = is_bundle
+                && want_kind.is_none_or(|k| kind == Some(k))
+                && b.min_entries.is_none_or(|n| entries >= n);
+            let actual = if is_bundle {
+                format!(
+                    "a {} Bundle with {entries} entries",
+                    kind.unwrap_or("(untyped)")
+                )
+            } else {
+                match json.get("resourceType").and_then(Value::as_str) {
+                    Some(rt) => format!(
+                        "{} {rt}",
+                        if rt.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                            "an"
+                        } else {
+                            "a"
+                        }
+                    ),
+                    None => "a JSON document that is not a FHIR resource".to_string(),
+                }
+            };
+            out.push(result("bundle".into(), passed, expected, actual));
+        }
+    }
+    if let Some(max) = expect.max_duration_ms {
+        out.push(result(
+            "duration".into(),
+            r.duration_ms <= max,
+            format!("at most {max} ms"),
+            format!("{} ms", r.duration_ms),
+        ));
+    }
+    out
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn json_predicate(path: &str, nodes: &[&Value], p: &JsonPredicate) -> AssertionResult {
+    let single = if nodes.len() == 1 {
+        Some(nodes[0])
+    } else {
+        None
+    };
+    let actual_text = || match nodes.len() {
+        0 => "nothing at this path".to_string(),
+        1 => show(nodes[0]),
+        n => format!(
+            "{n} values: {}",
+            shorten(
+                &nodes
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                120
+            )
+        ),
+    };
+    let numeric = |f: &dyn Fn(f64) -> bool| single.and_then(as_f64).is_some_and(f);
+    let (label, passed, expected, actual) = match p {
+        JsonPredicate::Equals(v) => ("equals", single == Some(v), show(v), actual_text()),
+        JsonPredicate::NotEquals(v) => (
+            "not equals",
+            single.is_some_and(|n| n != v),
+            format!("not {}", show(v)),
+            actual_text(),
+        ),
+        JsonPredicate::LessThan(x) => (
+            "less than",
+            numeric(&|n| n < *x),
+            format!("less than {x}"),
+            actual_text(),
+        ),
+        JsonPredicate::GreaterThan(x) => (
+            "greater than",
+            numeric(&|n| n > *x),
+            format!("greater than {x}"),
+            actual_text(),
+        ),
+        JsonPredicate::Contains(v) => {
+            let passed = match (single, v) {
+                (Some(Value::String(s)), Value::String(sub)) => s.contains(sub.as_str()),
+                (Some(Value::Array(a)), _) => a.contains(v),
+                _ => nodes.len() > 1 && nodes.contains(&v),
+            };
+            (
+                "contains",
+                passed,
+                format!("contains {}", show(v)),
+                actual_text(),
+            )
+        }
+        JsonPredicate::Matches(re) => (
+            "matches",
+            single
+                .and_then(Value::as_str)
+                .is_some_and(|s| re.is_match(s)),
+            format!("matches regex `{}`", re.as_str()),
+            actual_text(),
+        ),
+        JsonPredicate::Exists(want) => (
+            "exists",
+            nodes.is_empty() != *want,
+            if *want {
+                "a value"
+            } else {
+                "nothing at this path"
+            }
+            .to_string(),
+            actual_text(),
+        ),
+        JsonPredicate::Count(n) => {
+            let count = match single {
+                Some(Value::Array(a)) => a.len(),
+                _ => nodes.len(),
+            };
+            ("count", count == *n, n.to_string(), count.to_string())
+        }
+        JsonPredicate::Type(t) => {
+            let actual_type = single.map(|v| match v {
+                Value::Null => "null",
+                Value::Bool(_) => "boolean",
+                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                Value::Number(_) => "number",
+                Value::String(_) => "string",
+                Value::Array(_) => "array",
+                Value::Object(_) => "object",
+            });
+            let passed = match (t, actual_type) {
+                (JsonType::Number, Some("integer" | "number")) => true,
+                (t, Some(a)) => t.to_string() == a,
+                _ => false,
+            };
+            (
+                "type",
+                passed,
+                t.to_string(),
+                actual_type.map_or_else(actual_text, str::to_string),
+            )
+        }
+    };
+    result(format!("{path} {label}"), passed, expected, actual)
+}
+
+/// One issue of an OperationOutcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutcomeIssue {
+    pub severity: String,
+    pub code: String,
+    pub diagnostics: Option<String>,
+}
+
+impl std::fmt::Display for OutcomeIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.severity, self.code)?;
+        if let Some(d) = &self.diagnostics {
+            write!(f, ": {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The issues of an OperationOutcome body (also one nested in a Bundle entry's response).
+pub fn outcome_issues(json: &Value) -> Vec<OutcomeIssue> {
+    let mut out = Vec::new();
+    collect_outcome(json, &mut out);
+    if let Some(entries) = json.get("entry").and_then(Value::as_array) {
+        for e in entries {
+            if let Some(o) = e.pointer("/response/outcome") {
+                collect_outcome(o, &mut out);
+            }
+            if let Some(r) = e.get("resource") {
+                if e.pointer("/search/mode").and_then(Value::as_str) == Some("outcome") {
+                    collect_outcome(r, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn collect_outcome(json: &Value, out: &mut Vec<OutcomeIssue>) {
+    if json.get("resourceType").and_then(Value::as_str) != Some("OperationOutcome") {
+        return;
+    }
+    for issue in json
+        .get("issue")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let text = |k: &str| issue.get(k).and_then(Value::as_str).map(str::to_string);
+        out.push(OutcomeIssue {
+            severity: text("severity").unwrap_or_else(|| "error".into()),
+            code: text("code").unwrap_or_else(|| "unknown".into()),
+            diagnostics: text("diagnostics").or_else(|| {
+                issue
+                    .pointer("/details/text")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn expect(v: Value) -> CompiledExpect {
+        let e: Expect = serde_json::from_value(v).unwrap();
+        let mut problems = Vec::new();
+        let c = compile(e, "t", &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        c
+    }
+
+    fn run(e: &CompiledExpect, status: u16, body: &Value) -> Vec<AssertionResult> {
+        let headers = vec![
+            (
+                "Content-Type".to_string(),
+                "application/fhir+json; charset=utf-8".to_string(),
+            ),
+            (
+                "Location".to_string(),
+                "http://x/fhir/Patient/abc/_history/1".to_string(),
+            ),
+        ];
+        let text = body.to_string();
+        evaluate(
+            e,
+            &ResponseView {
+                status,
+                headers: &headers,
+                body: &text,
+                json: Some(body),
+                duration_ms: 12,
+            },
+        )
+    }
+
+    #[test]
+    fn status_forms() {
+        let b = json!({});
+        assert!(run(&expect(json!({"status": 201})), 201, &b)[0].passed);
+        assert!(run(&expect(json!({"status": [200, 201]})), 200, &b)[0].passed);
+        assert!(run(&expect(json!({"status": "4xx"})), 404, &b)[0].passed);
+        let r = &run(&expect(json!({"status": "2xx"})), 403, &b)[0];
+        assert!(!r.passed);
+        assert_eq!((r.expected.as_str(), r.actual.as_str()), ("2xx", "403"));
+        assert!(
+            !run(&expect(json!({})), 500, &b)[0].passed,
+            "default is 2xx"
+        );
+    }
+
+    #[test]
+    fn header_checks() {
+        let e = expect(json!({"headers": {
+            "content-type": {"matches": "fhir\\+json"},
+            "Location": {"contains": "/Patient/"},
+            "ETag": {"exists": false},
+            "X-Missing": "v"}}));
+        let r = run(&e, 200, &json!({}));
+        let passed: Vec<bool> = r.iter().skip(1).map(|a| a.passed).collect();
+        assert_eq!(passed, vec![true, true, true, false]);
+        assert_eq!(r[4].actual, "(absent)");
+    }
+
+    #[test]
+    fn json_predicates() {
+        let body = json!({"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1",
+            "format": ["json", "xml"], "total": 3, "name": "x",
+            "entry": [{"id": 1}, {"id": 2}]});
+        let e = expect(json!({"json": [
+            {"path": "$.fhirVersion", "matches": "^4\\.", "type": "string"},
+            {"path": "$.format", "contains": "json", "count": 2},
+            {"path": "$.total", "greater_than": 2, "less_than": 4, "type": "integer", "not_equals": 4},
+            {"path": "$.entry[*].id", "count": 2},
+            {"path": "$.name", "equals": "x", "exists": true},
+            {"path": "$.nope", "exists": false},
+            {"path": "$.nope", "equals": 1}]}));
+        let r = run(&e, 200, &body);
+        let failed: Vec<&str> = r
+            .iter()
+            .filter(|a| !a.passed)
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(failed, vec!["$.nope equals"]);
+        assert_eq!(r.last().unwrap().actual, "nothing at this path");
+    }
+
+    #[test]
+    fn fhir_shortcuts() {
+        let e = expect(json!({"resource_type": "Bundle", "no_error_outcome": true,
+            "bundle": {"type": "searchset", "min_entries": 1}}));
+        let ok =
+            json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {}}]});
+        assert!(run(&e, 200, &ok).iter().all(|a| a.passed));
+        let oo = json!({"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "forbidden", "diagnostics": "Authorization failed."}]});
+        let r = run(&e, 403, &oo);
+        let bad: Vec<&AssertionResult> = r.iter().filter(|a| !a.passed).collect();
+        assert_eq!(bad.len(), 4);
+        assert_eq!(bad[2].actual, "error forbidden: Authorization failed.");
+        assert_eq!(bad[3].actual, "an OperationOutcome");
+    }
+
+    #[test]
+    fn non_json_body_is_one_clear_failure() {
+        let e = expect(json!({"resource_type": "Patient"}));
+        let headers = vec![];
+        let r = evaluate(
+            &e,
+            &ResponseView {
+                status: 200,
+                headers: &headers,
+                body: "<html>proxy</html>",
+                json: None,
+                duration_ms: 1,
+            },
+        );
+        assert_eq!(r[1].name, "body is JSON");
+        assert!(r[1].actual.contains("<html>"));
+    }
+}

@@ -1,0 +1,757 @@
+//! Tokens: turning an auth profile into a token request, reading the answer (Entra v1 string
+//! numbers included), Entra's error shape, and the claims of the token (decoded, not verified).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::clock::{self, Clock};
+use crate::collection::{AuthKind, AuthProfile, ClientAuth};
+use crate::secret::Secret;
+use crate::vars::{VarError, Variables};
+
+/// Well-known authority hosts.
+pub const AUTHORITY_PRESETS: &[(&str, &str)] = &[
+    ("global", "https://login.microsoftonline.com"),
+    ("public", "https://login.microsoftonline.com"),
+    ("usgov", "https://login.microsoftonline.us"),
+    ("us-government", "https://login.microsoftonline.us"),
+    ("china", "https://login.partner.microsoftonline.cn"),
+];
+
+/// Turns `global`, `usgov`, `china`, a bare host or a URL into a base URL without trailing slash.
+pub fn authority_base(host: &str) -> String {
+    let h = host.trim();
+    if let Some((_, url)) = AUTHORITY_PRESETS
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(h))
+    {
+        return (*url).to_string();
+    }
+    let with_scheme = if h.starts_with("http://") || h.starts_with("https://") {
+        h.to_string()
+    } else {
+        format!("https://{h}")
+    };
+    with_scheme.trim_end_matches('/').to_string()
+}
+
+/// A profile with every template rendered and every default applied.
+#[derive(Debug, Clone)]
+pub struct ResolvedProfile {
+    pub name: String,
+    pub kind: AuthKind,
+    /// e.g. "Entra ID v1 client credentials".
+    pub label: String,
+    pub endpoint: Option<String>,
+    pub form: Vec<(String, FormValue)>,
+    pub basic: Option<(String, Secret)>,
+    pub static_token: Option<Secret>,
+    /// The audience asked for: `resource`, or the scope's resource.
+    pub resource: Option<String>,
+    pub client_id: Option<String>,
+    pub tenant: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FormValue {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl FormValue {
+    fn expose(&self) -> &str {
+        match self {
+            FormValue::Plain(s) => s,
+            FormValue::Secret(s) => s.expose(),
+        }
+    }
+}
+
+/// Why a profile could not be turned into a token request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("auth profile `{profile}` has no {field}: set `{field}` in the profile{env_hint}")]
+    Missing {
+        profile: String,
+        field: &'static str,
+        env_hint: String,
+    },
+    #[error("auth profile `{profile}`, field `{field}`: {source}")]
+    Var {
+        profile: String,
+        field: &'static str,
+        source: VarError,
+    },
+    #[error("auth profile `{profile}`: {message}")]
+    Invalid { profile: String, message: String },
+}
+
+/// Renders a profile. `env` is the process environment snapshot taken by the configuration step.
+pub fn resolve(
+    name: &str,
+    p: &AuthProfile,
+    vars: &Variables,
+    base_url: Option<&str>,
+    env: &HashMap<String, String>,
+) -> Result<ResolvedProfile, ProfileError> {
+    let render =
+        |field: &'static str, t: &Option<String>| -> Result<Option<(String, bool)>, ProfileError> {
+            match t {
+                None => Ok(None),
+                Some(t) => vars
+                    .render(t)
+                    .map(|r| Some((r.text, r.secret)))
+                    .map_err(|source| ProfileError::Var {
+                        profile: name.to_string(),
+                        field,
+                        source,
+                    }),
+            }
+        };
+    let env_or = |field: &'static str,
+                  value: Option<(String, bool)>,
+                  var: Option<&'static str>|
+     -> Result<String, ProfileError> {
+        if let Some((v, _)) = value.filter(|(v, _)| !v.trim().is_empty()) {
+            return Ok(v.trim().to_string());
+        }
+        if let Some(var) = var {
+            if let Some(v) = env.get(var).filter(|v| !v.trim().is_empty()) {
+                return Ok(v.trim().to_string());
+            }
+        }
+        Err(ProfileError::Missing {
+            profile: name.to_string(),
+            field,
+            env_hint: var
+                .map(|v| format!(" or the environment variable {v}"))
+                .unwrap_or_default(),
+        })
+    };
+    let mut out = ResolvedProfile {
+        name: name.to_string(),
+        kind: p.kind,
+        label: String::new(),
+        endpoint: None,
+        form: Vec::new(),
+        basic: None,
+        static_token: None,
+        resource: None,
+        client_id: None,
+        tenant: None,
+    };
+    let client_auth = p.client_auth.unwrap_or(ClientAuth::Post);
+    match p.kind {
+        AuthKind::None => out.label = "no authentication".into(),
+        AuthKind::Bearer => {
+            let token = env_or("token", render("token", &p.token)?, None)?;
+            out.static_token = Some(Secret::new(token));
+            out.label = "static bearer token".into();
+        }
+        AuthKind::Entra => {
+            let tenant = env_or(
+                "tenant",
+                render("tenant", &p.tenant)?,
+                Some("AZURE_TENANT_ID"),
+            )?;
+            let client_id = env_or(
+                "client_id",
+                render("client_id", &p.client_id)?,
+                Some("AZURE_CLIENT_ID"),
+            )?;
+            let secret = env_or(
+                "client_secret",
+                render("client_secret", &p.client_secret)?,
+                Some("AZURE_CLIENT_SECRET"),
+            )?;
+            let host = render("authority_host", &p.authority_host)?
+                .map(|(v, _)| v)
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| env.get("AZURE_AUTHORITY_HOST").cloned())
+                .unwrap_or_else(|| "global".into());
+            let version = render("version", &p.version)?
+                .map(|(v, _)| v)
+                .unwrap_or_else(|| "v2".into());
+            let v1 = match version.trim() {
+                "v1" | "1" | "1.0" => true,
+                "v2" | "2" | "2.0" => false,
+                other => {
+                    return Err(ProfileError::Invalid {
+                        profile: name.to_string(),
+                        message: format!("`version` must be v1 or v2, not `{other}`"),
+                    })
+                }
+            };
+            let resource = render("resource", &p.resource)?
+                .map(|(v, _)| v)
+                .or_else(|| base_url.map(str::to_string))
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ProfileError::Missing {
+                    profile: name.to_string(),
+                    field: "resource",
+                    env_hint: " (or give the collection a `base_url`, which is the default)".into(),
+                })?;
+            let base = authority_base(&host);
+            out.endpoint = Some(if v1 {
+                format!("{base}/{tenant}/oauth2/token")
+            } else {
+                format!("{base}/{tenant}/oauth2/v2.0/token")
+            });
+            out.form.push((
+                "grant_type".into(),
+                FormValue::Plain("client_credentials".into()),
+            ));
+            if v1 {
+                out.form
+                    .push(("resource".into(), FormValue::Plain(resource.clone())));
+            } else {
+                let scope = render("scope", &p.scope)?
+                    .map(|(v, _)| v)
+                    .unwrap_or_else(|| format!("{}/.default", resource.trim_end_matches('/')));
+                out.form.push(("scope".into(), FormValue::Plain(scope)));
+            }
+            out.label = format!(
+                "Entra ID {} client credentials",
+                if v1 { "v1" } else { "v2" }
+            );
+            add_client(&mut out, &client_id, secret, client_auth);
+            out.resource = Some(resource);
+            out.client_id = Some(client_id);
+            out.tenant = Some(tenant);
+        }
+        AuthKind::Oauth2 => {
+            let url = env_or("token_url", render("token_url", &p.token_url)?, None)?;
+            let client_id = env_or("client_id", render("client_id", &p.client_id)?, None)?;
+            let secret = env_or(
+                "client_secret",
+                render("client_secret", &p.client_secret)?,
+                None,
+            )?;
+            out.endpoint = Some(url);
+            out.form.push((
+                "grant_type".into(),
+                FormValue::Plain("client_credentials".into()),
+            ));
+            for (field, key, value) in [
+                ("scope", "scope", &p.scope),
+                ("audience", "audience", &p.audience),
+                ("resource", "resource", &p.resource),
+            ] {
+                if let Some((v, _)) = render(field, value)? {
+                    if key != "scope" {
+                        out.resource = Some(v.clone());
+                    }
+                    out.form.push((key.into(), FormValue::Plain(v)));
+                }
+            }
+            for (k, t) in &p.extra_params {
+                let r = vars.render(t).map_err(|source| ProfileError::Var {
+                    profile: name.to_string(),
+                    field: "extra_params",
+                    source,
+                })?;
+                let v = if r.secret {
+                    FormValue::Secret(Secret::new(r.text))
+                } else {
+                    FormValue::Plain(r.text)
+                };
+                out.form.push((k.clone(), v));
+            }
+            out.label = "OAuth2 client credentials".into();
+            add_client(&mut out, &client_id, secret, client_auth);
+            out.client_id = Some(client_id);
+        }
+    }
+    Ok(out)
+}
+
+fn add_client(out: &mut ResolvedProfile, client_id: &str, secret: String, how: ClientAuth) {
+    let secret = Secret::new(secret);
+    match how {
+        ClientAuth::Post => {
+            out.form
+                .push(("client_id".into(), FormValue::Plain(client_id.into())));
+            out.form
+                .push(("client_secret".into(), FormValue::Secret(secret)));
+        }
+        ClientAuth::Basic => {
+            out.basic = Some((client_id.to_string(), secret));
+        }
+    }
+}
+
+/// A token, and what fhircheck could read of it.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub access: Secret,
+    pub token_type: Option<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    pub scope: Option<String>,
+    pub claims: Option<Claims>,
+}
+
+/// What went wrong getting a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenError {
+    /// The endpoint answered with an error.
+    Endpoint {
+        status: u16,
+        error: Option<String>,
+        /// The AADSTS number, from `error_codes` or the description.
+        code: Option<u64>,
+        /// The first line of `error_description`.
+        description: Option<String>,
+        trace_id: Option<String>,
+        correlation_id: Option<String>,
+        timestamp: Option<String>,
+        error_uri: Option<String>,
+    },
+    /// The endpoint could not be reached.
+    Network { message: String },
+    /// It answered, but not with a token.
+    Malformed { status: u16, message: String },
+    /// The profile could not be used (a variable, a missing field).
+    Profile { message: String },
+}
+
+impl TokenError {
+    /// One line for a summary.
+    pub fn headline(&self) -> String {
+        match self {
+            TokenError::Endpoint {
+                status,
+                error,
+                code,
+                description,
+                ..
+            } => {
+                let mut s = format!("HTTP {status}");
+                if let Some(e) = error {
+                    s.push_str(&format!(" {e}"));
+                }
+                match (code, description) {
+                    (_, Some(d)) => s.push_str(&format!(": {d}")),
+                    (Some(c), None) => s.push_str(&format!(": AADSTS{c}")),
+                    _ => {}
+                }
+                s
+            }
+            TokenError::Network { message } => {
+                format!("could not reach the token endpoint: {message}")
+            }
+            TokenError::Malformed { status, message } => format!("HTTP {status}: {message}"),
+            TokenError::Profile { message } => message.clone(),
+        }
+    }
+}
+
+/// One attempt at the token endpoint, for the run result.
+#[derive(Debug, Clone)]
+pub struct TokenAttempt {
+    pub endpoint: Option<String>,
+    pub status: Option<u16>,
+    pub duration: Duration,
+    pub outcome: Result<Token, TokenError>,
+}
+
+/// Sends the token request of `p`.
+pub async fn fetch(client: &reqwest::Client, p: &ResolvedProfile, clock: &Clock) -> TokenAttempt {
+    let started = Instant::now();
+    if let Some(token) = &p.static_token {
+        let claims = Claims::decode(token.expose());
+        return TokenAttempt {
+            endpoint: None,
+            status: None,
+            duration: started.elapsed(),
+            outcome: Ok(Token {
+                expires_at: claims.as_ref().and_then(|c| c.time("exp")),
+                access: token.clone(),
+                token_type: Some("Bearer".into()),
+                scope: None,
+                claims,
+            }),
+        };
+    }
+    let Some(endpoint) = p.endpoint.clone() else {
+        return TokenAttempt {
+            endpoint: None,
+            status: None,
+            duration: started.elapsed(),
+            outcome: Err(TokenError::Profile {
+                message: format!("auth profile `{}` needs no token", p.name),
+            }),
+        };
+    };
+    let form: Vec<(&str, &str)> = p
+        .form
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.expose()))
+        .collect();
+    let body = serde_urlencoded::to_string(&form).unwrap_or_default();
+    let mut req = client
+        .post(&endpoint)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(body);
+    if let Some((id, secret)) = &p.basic {
+        req = req.basic_auth(form_encode(id), Some(form_encode(secret.expose())));
+    }
+    let answer = req.send().await;
+    let (status, text) = match answer {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            match resp.text().await {
+                Ok(t) => (status, t),
+                Err(e) => {
+                    return TokenAttempt {
+                        endpoint: Some(endpoint),
+                        status: Some(status),
+                        duration: started.elapsed(),
+                        outcome: Err(TokenError::Network {
+                            message: crate::http::describe_error(&e),
+                        }),
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            return TokenAttempt {
+                endpoint: Some(endpoint),
+                status: None,
+                duration: started.elapsed(),
+                outcome: Err(TokenError::Network {
+                    message: crate::http::describe_error(&e),
+                }),
+            }
+        }
+    };
+    let outcome = parse_token_response(status, &text, clock.now());
+    TokenAttempt {
+        endpoint: Some(endpoint),
+        status: Some(status),
+        duration: started.elapsed(),
+        outcome,
+    }
+}
+
+/// RFC 6749 2.3.1: client id and secret are form-encoded before going into Basic.
+fn form_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|e| e.trim_start_matches('=').to_string())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+fn number(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Reads a token endpoint's answer: a token, or the error it carries.
+// The error is built once per token request, far from any hot path: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+pub fn parse_token_response(status: u16, body: &str, now: i64) -> Result<Token, TokenError> {
+    let json: Option<Map<String, Value>> = serde_json::from_str(body).ok();
+    if !(200..300).contains(&status) {
+        let Some(j) = json else {
+            return Err(TokenError::Malformed {
+                status,
+                message: format!(
+                    "the token endpoint answered with an error page, not JSON: {}",
+                    crate::assertions::shorten(body.trim(), 100)
+                ),
+            });
+        };
+        let text = |k: &str| j.get(k).and_then(Value::as_str).map(str::to_string);
+        let description = text("error_description");
+        let code = j
+            .get("error_codes")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_u64)
+            .or_else(|| description.as_deref().and_then(aadsts_code));
+        let first_line = description
+            .as_deref()
+            .and_then(|d| d.lines().next())
+            .map(|l| l.trim().to_string());
+        return Err(TokenError::Endpoint {
+            status,
+            error: text("error"),
+            code,
+            description: first_line,
+            trace_id: text("trace_id"),
+            correlation_id: text("correlation_id"),
+            timestamp: text("timestamp"),
+            error_uri: text("error_uri"),
+        });
+    }
+    let Some(j) = json else {
+        return Err(TokenError::Malformed {
+            status,
+            message: "the answer is not JSON".into(),
+        });
+    };
+    let Some(access) = j.get("access_token").and_then(Value::as_str) else {
+        return Err(TokenError::Malformed {
+            status,
+            message: "the answer has no access_token".into(),
+        });
+    };
+    let access = Secret::new(access);
+    let claims = Claims::decode(access.expose());
+    let expires_at = number(j.get("expires_on"))
+        .or_else(|| number(j.get("expires_in")).map(|s| now + s))
+        .or_else(|| claims.as_ref().and_then(|c| c.time("exp")));
+    Ok(Token {
+        access,
+        token_type: j
+            .get("token_type")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        expires_at,
+        scope: j.get("scope").and_then(Value::as_str).map(str::to_string),
+        claims,
+    })
+}
+
+/// `AADSTS7000215: Invalid client secret…` → 7000215.
+pub fn aadsts_code(text: &str) -> Option<u64> {
+    let i = text.find("AADSTS")?;
+    let digits: String = text[i + 6..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// A JWT's header and claims, decoded without checking the signature.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Claims {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+}
+
+/// The claims worth showing, in this order.
+pub const SHOWN_CLAIMS: &[&str] = &[
+    "aud", "iss", "tid", "appid", "azp", "oid", "sub", "roles", "scp", "ver", "idtyp", "iat",
+    "nbf", "exp",
+];
+
+impl Claims {
+    /// `None` when the token is not a JWT (opaque tokens are legal).
+    pub fn decode(token: &str) -> Option<Claims> {
+        let mut parts = token.split('.');
+        let (h, c, _s) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let dec = |p: &str| -> Option<Map<String, Value>> {
+            let bytes = engine.decode(p.trim_end_matches('=')).ok()?;
+            serde_json::from_slice(&bytes).ok()
+        };
+        Some(Claims {
+            header: dec(h)?,
+            claims: dec(c)?,
+        })
+    }
+
+    pub fn str(&self, k: &str) -> Option<&str> {
+        self.claims.get(k).and_then(Value::as_str)
+    }
+
+    /// A time claim in Unix seconds.
+    pub fn time(&self, k: &str) -> Option<i64> {
+        number(self.claims.get(k))
+    }
+
+    /// `aud` as a list (it may be a string or an array).
+    pub fn audiences(&self) -> Vec<String> {
+        match self.claims.get("aud") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => vec![],
+        }
+    }
+
+    /// The shown claims as (name, text) pairs; times as UTC and relative to `now`.
+    pub fn summary(&self, now: i64) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for k in SHOWN_CLAIMS {
+            let Some(v) = self.claims.get(*k) else {
+                if *k == "roles" {
+                    out.push((
+                        "roles".into(),
+                        "(none: no application roles in the token)".into(),
+                    ));
+                }
+                continue;
+            };
+            let text = match (*k, v) {
+                ("iat" | "nbf" | "exp", _) => match number(Some(v)) {
+                    Some(t) => format!("{} ({})", clock::utc(t), clock::relative(t, now)),
+                    None => v.to_string(),
+                },
+                (_, Value::String(s)) => s.clone(),
+                (_, Value::Array(a)) => a
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                (_, other) => other.to_string(),
+            };
+            out.push(((*k).to_string(), text));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn jwt(claims: Value) -> String {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.{}",
+            e.encode(br#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#),
+            e.encode(claims.to_string()),
+            e.encode(b"not-a-real-signature-but-long-enough")
+        )
+    }
+
+    #[test]
+    fn authority_presets_and_urls() {
+        assert_eq!(
+            authority_base("global"),
+            "https://login.microsoftonline.com"
+        );
+        assert_eq!(authority_base("USGov"), "https://login.microsoftonline.us");
+        assert_eq!(
+            authority_base("china"),
+            "https://login.partner.microsoftonline.cn"
+        );
+        assert_eq!(
+            authority_base("login.example.org"),
+            "https://login.example.org"
+        );
+        assert_eq!(authority_base("http://127.0.0.1:9/"), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn v1_answers_with_string_numbers() {
+        let token = jwt(serde_json::json!({"aud": "https://x", "exp": 2000}));
+        let body = serde_json::json!({"token_type": "Bearer", "expires_in": "3599",
+            "expires_on": "1003599", "resource": "https://x", "access_token": token});
+        let t = parse_token_response(200, &body.to_string(), 1_000_000).unwrap();
+        assert_eq!(t.expires_at, Some(1_003_599));
+        assert_eq!(t.claims.unwrap().audiences(), vec!["https://x"]);
+        let body = serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "opaque-token-value"});
+        let t = parse_token_response(200, &body.to_string(), 1_000_000).unwrap();
+        assert_eq!(t.expires_at, Some(1_003_599));
+        assert!(t.claims.is_none());
+    }
+
+    #[test]
+    fn entra_errors_keep_code_trace_and_correlation() {
+        let body = serde_json::json!({"error": "invalid_client",
+            "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: t-1\r\nCorrelation ID: c-1\r\nTimestamp: 2026-11-26 09:00:00Z",
+            "error_codes": [7000215], "timestamp": "2026-11-26 09:00:00Z",
+            "trace_id": "t-1", "correlation_id": "c-1"});
+        let e = parse_token_response(401, &body.to_string(), 0).unwrap_err();
+        assert_eq!(
+            e,
+            TokenError::Endpoint {
+                status: 401,
+                error: Some("invalid_client".into()),
+                code: Some(7000215),
+                description: Some("AADSTS7000215: Invalid client secret provided.".into()),
+                trace_id: Some("t-1".into()),
+                correlation_id: Some("c-1".into()),
+                timestamp: Some("2026-11-26 09:00:00Z".into()),
+                error_uri: None,
+            }
+        );
+        assert_eq!(
+            e.headline(),
+            "HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided."
+        );
+        let e = parse_token_response(502, "<html>bad gateway</html>", 0).unwrap_err();
+        assert!(matches!(e, TokenError::Malformed { .. }));
+    }
+
+    #[test]
+    fn claims_summary_shows_times_and_missing_roles() {
+        let c = Claims::decode(&jwt(serde_json::json!({"aud": "https://x", "ver": "1.0",
+            "exp": 1_795_688_604, "iat": 1_795_685_005})))
+        .unwrap();
+        let s = c.summary(1_795_685_005);
+        assert_eq!(s[0], ("aud".into(), "https://x".into()));
+        assert!(s
+            .iter()
+            .any(|(k, v)| k == "roles" && v.starts_with("(none")));
+        let exp = &s.iter().find(|(k, _)| k == "exp").unwrap().1;
+        assert_eq!(exp, "2026-11-26 10:23:24 UTC (in 59 min)");
+        assert!(Claims::decode("not.a.jwt.at.all").is_none());
+    }
+
+    #[test]
+    fn entra_profile_falls_back_to_azure_sdk_variables() {
+        let env: HashMap<String, String> = [
+            ("AZURE_TENANT_ID", "tenant-1"),
+            ("AZURE_CLIENT_ID", "client-1"),
+            ("AZURE_CLIENT_SECRET", "the-secret-value"),
+            ("AZURE_AUTHORITY_HOST", "http://127.0.0.1:1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let vars = Variables::new(Arc::new(env.clone()), Clock::Fixed(0));
+        let p: AuthProfile =
+            serde_json::from_value(serde_json::json!({"type": "entra", "version": "v1"})).unwrap();
+        let r = resolve("e", &p, &vars, Some("https://fhir.example"), &env).unwrap();
+        assert_eq!(
+            r.endpoint.as_deref(),
+            Some("http://127.0.0.1:1/tenant-1/oauth2/token")
+        );
+        assert!(r
+            .form
+            .iter()
+            .any(|(k, v)| k == "resource" && v.expose() == "https://fhir.example"));
+        assert_eq!(
+            format!("{:?}", r.form).matches("the-secret-value").count(),
+            0
+        );
+        let p: AuthProfile = serde_json::from_value(serde_json::json!({"type": "entra", "client_auth": "basic", "resource": "https://fhir.example/"})).unwrap();
+        let r = resolve("e", &p, &vars, None, &env).unwrap();
+        assert!(r.endpoint.unwrap().ends_with("/oauth2/v2.0/token"));
+        assert!(r
+            .form
+            .iter()
+            .any(|(k, v)| k == "scope" && v.expose() == "https://fhir.example/.default"));
+        assert!(r.basic.is_some());
+        let empty = HashMap::new();
+        let err = resolve(
+            "e",
+            &p,
+            &Variables::new(Arc::new(HashMap::new()), Clock::Fixed(0)),
+            None,
+            &empty,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "auth profile `e` has no tenant: set `tenant` in the profile or the environment variable AZURE_TENANT_ID");
+    }
+}

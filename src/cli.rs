@@ -1,0 +1,199 @@
+//! The command line, as clap sees it. Turned once into a [`crate::config`] value.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Prove a service client can reach a FHIR server, and say why when it cannot.";
+
+const LONG_ABOUT: &str =
+    "Prove a service client can reach a FHIR server, and say why when it cannot.
+
+fhircheck gets a token with the client's credentials (Microsoft Entra ID v1 or v2, or any OAuth2 \
+client-credentials issuer), shows the claims the FHIR server will look at, runs the requests of \
+a collection with their checks, and explains each failure with its cause and fix.
+
+Try it with no Azure subscription:  fhircheck demo
+Then against your FHIR service:     fhircheck run collections/azure-fhir-smoke.json -e my.env.json";
+
+#[derive(Debug, Parser)]
+#[command(name = "fhircheck", version, about = ABOUT, long_about = LONG_ABOUT, after_help = crate::exit::HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run collections against a FHIR server and check every answer
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// Get a token with an auth profile and show its claims (never the token)
+    #[command(after_help = TOKEN_HELP)]
+    Token(TokenArgs),
+    /// Print the JSON Schema of the collection or environment format
+    Schema(SchemaArgs),
+    /// Start the embedded sandbox: an Entra-ID-shaped token service and a FHIR service on 127.0.0.1
+    #[command(after_help = sandbox_help())]
+    Sandbox(SandboxArgs),
+    /// Start a sandbox, run the Azure smoke collection against it, and stop
+    #[command(after_help = sandbox_help())]
+    Demo(DemoArgs),
+}
+
+const RUN_HELP: &str = "Variables: `{{name}}` in urls, headers, query, bodies and auth fields. Precedence, highest first:
+values captured by earlier requests, --var, the environment file (-e), the collection's `variables`.
+Process environment variables are read only when named: `{{$env.AZURE_CLIENT_SECRET}}`.
+Dynamic values: {{$guid}}, {{$timestamp}}, {{$isoTimestamp}}, {{$randomInt}}.
+
+Entra profiles that leave out tenant, client_id, client_secret or authority_host take
+AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST, as the Azure SDKs do.
+
+Secrets (client secrets, tokens, variables marked secret or named like *secret*, *token*,
+*password*) print as *** everywhere.
+
+Examples:
+  fhircheck run collections/azure-fhir-smoke.json -e azure.env.json
+  fhircheck run smoke.json --var fhir_url=https://ws-fhir.fhir.azurehealthcareapis.com --bail
+  fhircheck run smoke.json -e prod.env.json --var write_enabled=false
+
+Exit codes: 0 passed, 1 an expectation failed, 2 usage or collection error, 3 no token, 4 network error.";
+
+const TOKEN_HELP: &str = "Without --collection, the auth profile of the built-in Azure smoke collection is used, which reads
+the variables tenant_id, client_id, client_secret, resource (default: fhir_url), authority_host and
+token_version (v1 or v2) from -e/--var, or AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET.
+
+Examples:
+  fhircheck token -e azure.env.json
+  fhircheck token -e azure.env.json --json
+  fhircheck token -c my-collection.json --profile backend
+
+Exit codes: 0 a token was obtained, 2 usage error, 3 no token.";
+
+fn sandbox_help() -> String {
+    let mut s = String::from("Scenarios (each reproduces one registration mistake):\n");
+    for (name, what) in crate::sandbox::registrations::SCENARIOS {
+        s.push_str(&format!("  {name:<24} {what}\n"));
+    }
+    s.push_str("\nThe sandbox listens on 127.0.0.1 only. Its signing key and client secret are public test values.");
+    s
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Print only failures and the summary
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VarArgs {
+    /// Environment file with variable values (fhircheck or Postman environment format)
+    #[arg(short = 'e', long = "env", value_name = "ENV_FILE")]
+    pub env: Option<PathBuf>,
+    /// Set a variable, overriding the environment file and the collection (repeatable)
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub vars: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Collection files to run, in order
+    #[arg(required = true, value_name = "COLLECTION")]
+    pub collections: Vec<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Stop at the first failure (requests marked `cleanup` still run)
+    #[arg(long)]
+    pub bail: bool,
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Collection whose auth profiles to use (default: the built-in Azure smoke collection)
+    #[arg(short, long, value_name = "COLLECTION")]
+    pub collection: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Auth profile name (default: the collection's default profile)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Timeout in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    Collection,
+    Environment,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which format
+    #[arg(value_enum, default_value_t = SchemaKind::Collection)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Which registration to reproduce
+    #[arg(long, default_value = "healthy", value_parser = clap::builder::PossibleValuesParser::new(crate::sandbox::registrations::scenario_names()), hide_possible_values = true)]
+    pub scenario: String,
+    /// Registrations as JSON instead of a scenario (see --print-registrations)
+    #[arg(long, value_name = "FILE", conflicts_with = "scenario")]
+    pub registrations: Option<PathBuf>,
+    /// Print the scenario's registrations as JSON (a starting point for --registrations) and exit
+    #[arg(long)]
+    pub print_registrations: bool,
+    /// Write the values to use against the sandbox as a fhircheck environment file
+    #[arg(long, value_name = "FILE")]
+    pub write_env: Option<PathBuf>,
+    /// Forward authorized FHIR requests to this FHIR server instead of the in-memory store
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Which registration to reproduce
+    #[arg(long, default_value = "healthy", value_parser = clap::builder::PossibleValuesParser::new(crate::sandbox::registrations::scenario_names()), hide_possible_values = true)]
+    pub scenario: String,
+    /// Also run the v2 token endpoint instead of v1
+    #[arg(long, value_name = "VERSION", default_value = "v1", value_parser = ["v1", "v2"])]
+    pub token_version: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}

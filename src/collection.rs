@@ -1,0 +1,1179 @@
+//! The native collection and environment formats: the serde model (which is also the source of
+//! `fhircheck schema`), loading with positioned errors, and validation into a [`Plan`].
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A collection file, as written by hand.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "fhircheck collection")]
+pub struct Collection {
+    /// Optional link to this schema, for editors (`fhircheck schema > collection.schema.json`).
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// What this collection checks, shown in reports.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The FHIR base URL; relative request URLs are joined to it. Templates allowed, e.g. `{{fhir_url}}`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Default variable values. The environment file and `--var` override them.
+    #[serde(default)]
+    pub variables: IndexMap<String, VarDef>,
+    /// Named ways to obtain a token; requests name one in `auth`.
+    #[serde(default)]
+    pub auth: IndexMap<String, AuthProfile>,
+    /// The profile requests use when they do not name one. Defaults to the only profile, if
+    /// there is exactly one; otherwise requests are anonymous unless they say.
+    #[serde(default)]
+    pub default_auth: Option<String>,
+    /// Requests and folders, run in order.
+    pub requests: Vec<Item>,
+}
+
+/// An environment file: variable values for one target (one FHIR service and its client).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "fhircheck environment")]
+pub struct Environment {
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub variables: IndexMap<String, VarDef>,
+}
+
+/// A variable: a plain value, or an object that can mark it secret.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "a string, number or boolean, or an object such as {\"value\": \"…\", \"secret\": true}"
+)]
+pub enum VarDef {
+    Text(String),
+    Number(serde_json::Number),
+    Bool(bool),
+    Full(VarSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VarSpec {
+    /// The value; may refer to other variables or to `{{$env.NAME}}`.
+    pub value: String,
+    /// Mask this value as `***` in every output.
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl VarDef {
+    pub fn text(&self) -> String {
+        match self {
+            VarDef::Text(s) => s.clone(),
+            VarDef::Number(n) => n.to_string(),
+            VarDef::Bool(b) => b.to_string(),
+            VarDef::Full(spec) => spec.value.clone(),
+        }
+    }
+
+    pub fn secret(&self) -> bool {
+        matches!(self, VarDef::Full(VarSpec { secret: true, .. }))
+    }
+}
+
+/// The kind of an auth profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    /// Microsoft Entra ID client credentials (v1 `resource` or v2 `scope`).
+    Entra,
+    /// Any OAuth2 token endpoint, client credentials grant.
+    Oauth2,
+    /// A token you already have, from a (secret) variable.
+    Bearer,
+    /// No `Authorization` header.
+    None,
+}
+
+impl fmt::Display for AuthKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthKind::Entra => "entra",
+            AuthKind::Oauth2 => "oauth2",
+            AuthKind::Bearer => "bearer",
+            AuthKind::None => "none",
+        })
+    }
+}
+
+/// Entra token endpoint version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum EntraVersion {
+    /// `/{tenant}/oauth2/token` with `resource=`.
+    #[serde(rename = "v1")]
+    V1,
+    /// `/{tenant}/oauth2/v2.0/token` with `scope=<resource>/.default`.
+    #[serde(rename = "v2")]
+    V2,
+}
+
+/// How the client secret travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum ClientAuth {
+    /// In the form body (`client_secret_post`), the default.
+    #[serde(rename = "post", alias = "client_secret_post")]
+    Post,
+    /// As HTTP Basic (`client_secret_basic`).
+    #[serde(rename = "basic", alias = "client_secret_basic")]
+    Basic,
+}
+
+/// A named way to get a token. Fields take `{{variables}}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthProfile {
+    #[serde(rename = "type")]
+    pub kind: AuthKind,
+    /// entra: directory (tenant) id or domain. Default: `AZURE_TENANT_ID`.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// entra, oauth2: the application (client) id. Default for entra: `AZURE_CLIENT_ID`.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// entra, oauth2: the client secret's value. Default for entra: `AZURE_CLIENT_SECRET`.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// entra: `global`, `usgov`, `china`, or a base URL. Default: `AZURE_AUTHORITY_HOST`, else global.
+    #[serde(default)]
+    pub authority_host: Option<String>,
+    /// entra: `v1` or `v2` (default).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// entra, oauth2: the resource (audience) the token is for. entra default: the collection's `base_url`.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// entra v2, oauth2: the scope. entra v2 default: `<resource>/.default`.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// oauth2: the `audience` form parameter some issuers want.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// oauth2: the token endpoint URL.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// entra, oauth2: `post` (default) or `basic`.
+    #[serde(default)]
+    pub client_auth: Option<ClientAuth>,
+    /// oauth2: more form parameters for the token request.
+    #[serde(default)]
+    pub extra_params: IndexMap<String, String>,
+    /// bearer: the token, usually `{{some_secret_variable}}`.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// A request, or a folder of requests when `requests` is present.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Run only when this template renders to a true value (anything but "", "false", "0",
+    /// "no", "off"). For example `{{write_enabled}}`.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Folder: the requests inside it.
+    #[serde(default)]
+    pub requests: Option<Vec<Item>>,
+    /// HTTP method, default GET.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Relative to `base_url`, or absolute.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    #[serde(default)]
+    pub query: IndexMap<String, String>,
+    #[serde(default)]
+    pub body: Option<Body>,
+    /// An auth profile name, or `none` for an anonymous request.
+    #[serde(default)]
+    pub auth: Option<String>,
+    /// Values to keep for later requests, by variable name.
+    #[serde(default)]
+    pub capture: IndexMap<String, Capture>,
+    #[serde(default)]
+    pub expect: Option<Expect>,
+    /// Runs even when the run stops early (`--bail`, a token failure), e.g. to delete what an
+    /// earlier request created.
+    #[serde(default)]
+    pub cleanup: bool,
+}
+
+/// Exactly one of `json`, `form` or `text`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    /// A JSON value, sent as `application/fhir+json` unless a Content-Type header says otherwise.
+    #[serde(default)]
+    pub json: Option<serde_json::Value>,
+    /// Form fields, sent as `application/x-www-form-urlencoded`.
+    #[serde(default)]
+    pub form: Option<IndexMap<String, String>>,
+    /// Raw text; give `content_type`.
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+/// Exactly one of `json` or `header`; `regex` optionally picks its first group.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capture {
+    /// A JSONPath (RFC 9535) into the response body, e.g. `$.id`.
+    #[serde(default)]
+    pub json: Option<String>,
+    /// A response header name, e.g. `Location`.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// A regular expression; the first group (or the whole match) is kept.
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// Mask the captured value in every output.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+/// What the response must look like.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub status: Option<StatusExpect>,
+    /// Header name to a value it must equal, or to a check.
+    #[serde(default)]
+    pub headers: IndexMap<String, HeaderExpect>,
+    /// JSONPath assertions on the body.
+    #[serde(default)]
+    pub json: Vec<JsonAssert>,
+    /// The body is a FHIR resource of this type.
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// The body is not an OperationOutcome with an error or fatal issue.
+    #[serde(default)]
+    pub no_error_outcome: bool,
+    /// The body is a Bundle (of `type`, e.g. searchset) with at least `min_entries` entries.
+    #[serde(default)]
+    pub bundle: Option<BundleExpect>,
+    /// The response takes at most this long.
+    #[serde(default)]
+    pub max_duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "a status code such as 200, a list such as [200, 201], or a class such as \"2xx\""
+)]
+pub enum StatusExpect {
+    Code(u16),
+    List(Vec<u16>),
+    Class(String),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(
+    untagged,
+    expecting = "a value the header must equal, or an object with one of equals, contains, matches, exists"
+)]
+pub enum HeaderExpect {
+    Equals(String),
+    Check(HeaderCheck),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderCheck {
+    #[serde(default)]
+    pub equals: Option<String>,
+    #[serde(default)]
+    pub contains: Option<String>,
+    /// A regular expression.
+    #[serde(default)]
+    pub matches: Option<String>,
+    #[serde(default)]
+    pub exists: Option<bool>,
+}
+
+/// A JSONPath and one or more predicates on what it selects.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonAssert {
+    /// RFC 9535 JSONPath, e.g. `$.fhirVersion` or `$.entry[*].resource.id`.
+    pub path: String,
+    #[serde(default)]
+    pub equals: Option<serde_json::Value>,
+    #[serde(default)]
+    pub not_equals: Option<serde_json::Value>,
+    #[serde(default)]
+    pub less_than: Option<f64>,
+    #[serde(default)]
+    pub greater_than: Option<f64>,
+    /// A substring of a string value, or an element of an array.
+    #[serde(default)]
+    pub contains: Option<serde_json::Value>,
+    /// A regular expression the (string) value must match.
+    #[serde(default)]
+    pub matches: Option<String>,
+    /// `true`: the path selects something; `false`: it selects nothing.
+    #[serde(default)]
+    pub exists: Option<bool>,
+    /// How many nodes the path selects (the length, when it selects one array).
+    #[serde(default)]
+    pub count: Option<usize>,
+    /// string, number, integer, boolean, array, object or null.
+    #[serde(default, rename = "type")]
+    pub kind: Option<JsonType>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    Array,
+    Object,
+    Null,
+}
+
+impl fmt::Display for JsonType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            JsonType::String => "string",
+            JsonType::Number => "number",
+            JsonType::Integer => "integer",
+            JsonType::Boolean => "boolean",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+            JsonType::Null => "null",
+        };
+        f.write_str(s)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleExpect {
+    /// searchset, transaction-response, batch-response, history, …
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub min_entries: Option<usize>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+/// A collection or environment file that could not be read, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    /// 1-based; 0 when the problem has no single position.
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The offending source line, for a caret display.
+    pub source_line: Option<String>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )?;
+        } else {
+            write!(f, "{}: {}", self.path.display(), self.message)?;
+        }
+        if let Some(src) = &self.source_line {
+            let num = self.line.to_string();
+            let pad = " ".repeat(num.len());
+            let caret_at = self.column.saturating_sub(1).min(src.len());
+            let shown: String = src.chars().take(160).collect();
+            write!(
+                f,
+                "\n{pad} |\n{num} | {shown}\n{pad} | {}^",
+                " ".repeat(src[..caret_at].chars().count())
+            )?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  = help: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Which document a file holds, judged from its top-level keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Native,
+    Postman,
+    PostmanEnvironment,
+}
+
+pub fn sniff(text: &str) -> Format {
+    #[derive(Deserialize)]
+    struct Probe {
+        info: Option<serde_json::Value>,
+        item: Option<serde_json::Value>,
+        values: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<Probe>(text) {
+        Ok(Probe { info: Some(_), .. }) | Ok(Probe { item: Some(_), .. }) => Format::Postman,
+        Ok(Probe {
+            values: Some(serde_json::Value::Array(_)),
+            ..
+        }) => Format::PostmanEnvironment,
+        _ => Format::Native,
+    }
+}
+
+pub fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path).map_err(|e| LoadError {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the file: {e}"),
+        hint: (e.kind() == std::io::ErrorKind::NotFound)
+            .then(|| "check the path; it is relative to the current directory".to_string()),
+        source_line: None,
+    })
+}
+
+/// Parses `text` as `T`, turning serde's error into a [`LoadError`] with position and hint.
+pub fn parse<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, LoadError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = T::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| positioned(path, text, &e))
+}
+
+fn positioned(path: &Path, text: &str, e: &serde_json::Error) -> LoadError {
+    let full = e.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full.clone(),
+    };
+    let (mut line, mut column) = (e.line(), e.column());
+    let source_line = text.lines().nth(line.saturating_sub(1)).map(str::to_string);
+    let mut hint = None;
+    let mut message = message;
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((field, expected)) = rest.split_once('`') {
+            let choices: Vec<&str> = expected
+                .split('`')
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 1)
+                .map(|(_, s)| s)
+                .collect();
+            hint = match did_you_mean(field, &choices) {
+                Some(best) => Some(format!("did you mean `{best}`?")),
+                None if !choices.is_empty() => Some(format!(
+                    "the fields allowed here are {}",
+                    choices
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                None => None,
+            };
+            // Point the caret at the key itself, not just past it.
+            if let Some(src) = &source_line {
+                let quoted = format!("\"{field}\"");
+                if let Some(i) = src.find(&quoted) {
+                    column = src[..i].chars().count() + 1;
+                }
+            }
+            message = format!("unknown field `{field}`");
+        }
+    } else if e.is_syntax() || e.is_eof() {
+        hint = Some("the file is not valid JSON here: look for a missing comma, quote or bracket just before this point".to_string());
+        if e.is_eof() {
+            line = text.lines().count().max(1);
+            column = text.lines().last().map(|l| l.len() + 1).unwrap_or(1);
+        }
+    } else if message.starts_with("missing field") {
+        hint = Some("add the field to the object that ends here".to_string());
+    }
+    let source_line = text.lines().nth(line.saturating_sub(1)).map(str::to_string);
+    LoadError {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+        hint,
+        source_line,
+    }
+}
+
+/// The choice closest to `word`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
+    choices
+        .iter()
+        .map(|c| (levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Loads a native collection file.
+pub fn load_collection(path: &Path) -> Result<Collection, LoadError> {
+    let text = read(path)?;
+    load_collection_str(path, &text)
+}
+
+pub fn load_collection_str(path: &Path, text: &str) -> Result<Collection, LoadError> {
+    match sniff(text) {
+        Format::Postman => {
+            return Err(LoadError {
+                path: path.to_path_buf(),
+                line: 0,
+                column: 0,
+                message: "this is a Postman collection, which this version of fhircheck does not run yet".into(),
+                hint: Some("write the requests in fhircheck's format (`fhircheck schema` describes it; collections/azure-fhir-smoke.json is an example)".into()),
+                source_line: None,
+            })
+        }
+        Format::PostmanEnvironment => {
+            return Err(LoadError {
+                path: path.to_path_buf(),
+                line: 0,
+                column: 0,
+                message: "this looks like a Postman environment, not a collection".into(),
+                hint: Some("pass environments with -e; collections come as the positional argument".into()),
+                source_line: None,
+            })
+        }
+        Format::Native => {}
+    }
+    parse(path, text)
+}
+
+/// Loads an environment file.
+pub fn load_environment(path: &Path) -> Result<Environment, LoadError> {
+    let text = read(path)?;
+    if sniff(&text) == Format::PostmanEnvironment {
+        return postman_environment(path, &text);
+    }
+    parse(path, &text)
+}
+
+/// A Postman environment (`{name, values:[{key, value, type, enabled}]}`): its enabled values
+/// become variables, `type: secret` ones secret.
+fn postman_environment(path: &Path, text: &str) -> Result<Environment, LoadError> {
+    #[derive(Deserialize)]
+    struct PmEnv {
+        name: Option<String>,
+        values: Vec<PmValue>,
+    }
+    #[derive(Deserialize)]
+    struct PmValue {
+        key: String,
+        #[serde(default)]
+        value: serde_json::Value,
+        #[serde(default, rename = "type")]
+        kind: Option<String>,
+        #[serde(default = "yes")]
+        enabled: bool,
+    }
+    fn yes() -> bool {
+        true
+    }
+    let env: PmEnv = parse(path, text)?;
+    let variables = env
+        .values
+        .into_iter()
+        .filter(|v| v.enabled)
+        .map(|v| {
+            let value = match v.value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            let secret = v.kind.as_deref() == Some("secret");
+            (
+                v.key,
+                VarDef::Full(VarSpec {
+                    value,
+                    secret,
+                    description: None,
+                }),
+            )
+        })
+        .collect();
+    Ok(Environment {
+        schema: None,
+        name: env.name,
+        description: None,
+        variables,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation into a plan
+
+/// A problem found by validation, with the item it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// e.g. `requests[2] "Create patient"` or `auth.entra`.
+    pub place: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.place, self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  = help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One request in run order, with the folder path and conditions it inherits.
+#[derive(Debug, Clone)]
+pub struct PlannedRequest {
+    pub place: String,
+    pub folders: Vec<String>,
+    pub name: String,
+    pub method: reqwest::Method,
+    pub url: String,
+    pub headers: IndexMap<String, String>,
+    pub query: IndexMap<String, String>,
+    pub body: Option<Body>,
+    /// `None`: anonymous.
+    pub auth: Option<String>,
+    pub conditions: Vec<String>,
+    pub captures: Vec<(String, CompiledCapture)>,
+    pub expect: crate::assertions::CompiledExpect,
+    pub cleanup: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledCapture {
+    pub source: CaptureSource,
+    pub regex: Option<regex::Regex>,
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    Json(String, serde_json_path::JsonPath),
+    Header(String),
+}
+
+/// A validated collection, ready to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub collection: Collection,
+    pub requests: Vec<PlannedRequest>,
+}
+
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Validates what serde could not: folder vs request fields, one-of choices, JSONPaths and
+/// regular expressions, auth profile names and the fields each auth type takes.
+pub fn plan(collection: Collection) -> Result<Plan, Vec<Problem>> {
+    let mut problems = Vec::new();
+    for (name, profile) in &collection.auth {
+        check_profile(name, profile, &mut problems);
+    }
+    let profile_names: Vec<&str> = collection.auth.keys().map(String::as_str).collect();
+    if let Some(d) = &collection.default_auth {
+        if d != "none" && !collection.auth.contains_key(d) {
+            problems.push(unknown_profile("default_auth".into(), d, &profile_names));
+        }
+    }
+    let default_auth = match &collection.default_auth {
+        Some(d) if d == "none" => None,
+        Some(d) => Some(d.clone()),
+        None if collection.auth.len() == 1 => collection.auth.keys().next().cloned(),
+        None => None,
+    };
+    let mut requests = Vec::new();
+    let ctx = WalkCtx {
+        profiles: &profile_names,
+        default_auth: default_auth.as_deref(),
+    };
+    walk(
+        &collection.requests,
+        "requests",
+        &[],
+        &[],
+        &ctx,
+        &mut requests,
+        &mut problems,
+    );
+    if requests.is_empty() && problems.is_empty() {
+        problems.push(Problem {
+            place: "requests".into(),
+            message: "the collection has no requests".into(),
+            hint: Some("add at least one request with a `name` and a `url`".into()),
+        });
+    }
+    if problems.is_empty() {
+        Ok(Plan {
+            collection,
+            requests,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+struct WalkCtx<'a> {
+    profiles: &'a [&'a str],
+    default_auth: Option<&'a str>,
+}
+
+fn unknown_profile(place: String, name: &str, profiles: &[&str]) -> Problem {
+    let hint = match did_you_mean(name, profiles) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None if profiles.is_empty() => {
+            "the collection defines no auth profiles; add one under `auth`, or use `none`".into()
+        }
+        None => format!(
+            "defined profiles: {}; or `none` for an anonymous request",
+            profiles.join(", ")
+        ),
+    };
+    Problem {
+        place,
+        message: format!("auth profile `{name}` is not defined"),
+        hint: Some(hint),
+    }
+}
+
+fn walk(
+    items: &[Item],
+    prefix: &str,
+    folders: &[String],
+    conditions: &[String],
+    ctx: &WalkCtx<'_>,
+    out: &mut Vec<PlannedRequest>,
+    problems: &mut Vec<Problem>,
+) {
+    for (i, item) in items.iter().enumerate() {
+        let place = format!("{prefix}[{i}] \"{}\"", item.name);
+        let mut conds = conditions.to_vec();
+        if let Some(w) = &item.when {
+            conds.push(w.clone());
+        }
+        if let Some(children) = &item.requests {
+            let stray: Vec<&str> = [
+                ("method", item.method.is_some()),
+                ("url", item.url.is_some()),
+                ("headers", !item.headers.is_empty()),
+                ("query", !item.query.is_empty()),
+                ("body", item.body.is_some()),
+                ("auth", item.auth.is_some()),
+                ("capture", !item.capture.is_empty()),
+                ("expect", item.expect.is_some()),
+                ("cleanup", item.cleanup),
+            ]
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(n, _)| *n)
+            .collect();
+            if !stray.is_empty() {
+                problems.push(Problem {
+                    place: place.clone(),
+                    message: format!(
+                        "a folder (it has `requests`) can not also have {}",
+                        stray
+                            .iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    hint: Some("move these into the requests inside the folder".into()),
+                });
+            }
+            let mut path = folders.to_vec();
+            path.push(item.name.clone());
+            walk(
+                children,
+                &format!("{place}.requests"),
+                &path,
+                &conds,
+                ctx,
+                out,
+                problems,
+            );
+            continue;
+        }
+        let Some(url) = item.url.clone() else {
+            problems.push(Problem {
+                place,
+                message: "a request needs a `url`".into(),
+                hint: Some("give a path relative to `base_url` such as `Patient?_count=1`, or an absolute URL; a folder needs `requests`".into()),
+            });
+            continue;
+        };
+        let method_text = item.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+        let method = if METHODS.contains(&method_text.as_str()) {
+            reqwest::Method::from_bytes(method_text.as_bytes()).unwrap_or(reqwest::Method::GET)
+        } else {
+            problems.push(Problem {
+                place: place.clone(),
+                message: format!("`{method_text}` is not an HTTP method fhircheck sends"),
+                hint: Some(format!("use one of {}", METHODS.join(", "))),
+            });
+            reqwest::Method::GET
+        };
+        let auth = match item.auth.as_deref() {
+            Some("none") => None,
+            Some(name) => {
+                if !ctx.profiles.contains(&name) {
+                    problems.push(unknown_profile(format!("{place}.auth"), name, ctx.profiles));
+                }
+                Some(name.to_string())
+            }
+            None => ctx.default_auth.map(str::to_string),
+        };
+        if let Some(body) = &item.body {
+            let n = [
+                body.json.is_some(),
+                body.form.is_some(),
+                body.text.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if n != 1 {
+                problems.push(Problem {
+                    place: format!("{place}.body"),
+                    message: "a body needs exactly one of `json`, `form` or `text`".into(),
+                    hint: None,
+                });
+            }
+        }
+        let mut captures = Vec::new();
+        for (name, cap) in &item.capture {
+            let cplace = format!("{place}.capture.{name}");
+            let source = match (&cap.json, &cap.header) {
+                (Some(p), None) => match serde_json_path::JsonPath::parse(p) {
+                    Ok(jp) => Some(CaptureSource::Json(p.clone(), jp)),
+                    Err(e) => {
+                        problems.push(bad_jsonpath(&cplace, p, &e));
+                        None
+                    }
+                },
+                (None, Some(h)) => Some(CaptureSource::Header(h.clone())),
+                _ => {
+                    problems.push(Problem {
+                        place: cplace.clone(),
+                        message: "a capture needs exactly one of `json` or `header`".into(),
+                        hint: Some("for example {\"json\": \"$.id\"} or {\"header\": \"Location\", \"regex\": \"/Patient/([^/]+)\"}".into()),
+                    });
+                    None
+                }
+            };
+            let regex = cap
+                .regex
+                .as_deref()
+                .and_then(|r| compile_regex(&cplace, r, problems));
+            if let Some(source) = source {
+                captures.push((
+                    name.clone(),
+                    CompiledCapture {
+                        source,
+                        regex,
+                        secret: cap.secret,
+                    },
+                ));
+            }
+        }
+        let expect = crate::assertions::compile(
+            item.expect.as_ref().cloned().unwrap_or_default(),
+            &format!("{place}.expect"),
+            problems,
+        );
+        out.push(PlannedRequest {
+            place,
+            folders: folders.to_vec(),
+            name: item.name.clone(),
+            method,
+            url,
+            headers: item.headers.clone(),
+            query: item.query.clone(),
+            body: item.body.clone(),
+            auth,
+            conditions: conds,
+            captures,
+            expect,
+            cleanup: item.cleanup,
+        });
+    }
+}
+
+pub fn bad_jsonpath(place: &str, path: &str, e: &impl fmt::Display) -> Problem {
+    Problem {
+        place: place.to_string(),
+        message: format!("`{path}` is not a valid JSONPath: {e}"),
+        hint: Some("JSONPath (RFC 9535) starts with `$`, e.g. `$.id`, `$.entry[0].resource.id`, `$.entry[*]`".into()),
+    }
+}
+
+pub fn compile_regex(
+    place: &str,
+    pattern: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<regex::Regex> {
+    match regex::Regex::new(pattern) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            problems.push(Problem {
+                place: place.to_string(),
+                message: format!("`{pattern}` is not a valid regular expression"),
+                hint: Some(
+                    e.to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                ),
+            });
+            None
+        }
+    }
+}
+
+fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
+    let place = format!("auth.{name}");
+    let set: Vec<(&str, bool)> = vec![
+        ("tenant", p.tenant.is_some()),
+        ("client_id", p.client_id.is_some()),
+        ("client_secret", p.client_secret.is_some()),
+        ("authority_host", p.authority_host.is_some()),
+        ("version", p.version.is_some()),
+        ("resource", p.resource.is_some()),
+        ("scope", p.scope.is_some()),
+        ("audience", p.audience.is_some()),
+        ("token_url", p.token_url.is_some()),
+        ("client_auth", p.client_auth.is_some()),
+        ("extra_params", !p.extra_params.is_empty()),
+        ("token", p.token.is_some()),
+    ];
+    let (allowed, required): (&[&str], &[&str]) = match p.kind {
+        AuthKind::Entra => (
+            &[
+                "tenant",
+                "client_id",
+                "client_secret",
+                "authority_host",
+                "version",
+                "resource",
+                "scope",
+                "client_auth",
+            ],
+            &[],
+        ),
+        AuthKind::Oauth2 => (
+            &[
+                "client_id",
+                "client_secret",
+                "resource",
+                "scope",
+                "audience",
+                "token_url",
+                "client_auth",
+                "extra_params",
+            ],
+            &["token_url", "client_id", "client_secret"],
+        ),
+        AuthKind::Bearer => (&["token"], &["token"]),
+        AuthKind::None => (&[], &[]),
+    };
+    for (field, is_set) in &set {
+        if *is_set && !allowed.contains(field) {
+            problems.push(Problem {
+                place: place.clone(),
+                message: format!("`{field}` does not apply to auth type `{}`", p.kind),
+                hint: Some(if allowed.is_empty() {
+                    "an auth profile of type none takes no other fields".to_string()
+                } else {
+                    format!("type {} takes: {}", p.kind, allowed.join(", "))
+                }),
+            });
+        }
+    }
+    for field in required {
+        if !set.iter().any(|(f, s)| f == field && *s) {
+            problems.push(Problem {
+                place: place.clone(),
+                message: format!("auth type `{}` needs `{field}`", p.kind),
+                hint: None,
+            });
+        }
+    }
+    if let Some(v) = &p.version {
+        if !v.contains("{{") && !matches!(v.as_str(), "v1" | "v2" | "1" | "2" | "1.0" | "2.0") {
+            problems.push(Problem {
+                place: place.clone(),
+                message: format!("`version` must be v1 or v2, not `{v}`"),
+                hint: Some("v1 posts `resource=` to /oauth2/token; v2 posts `scope=<resource>/.default` to /oauth2/v2.0/token".into()),
+            });
+        }
+    }
+}
+
+/// Names captured by requests, in order: a reference to one is defined from that request on.
+pub fn captured_names(plan: &Plan) -> Vec<HashSet<String>> {
+    let mut seen = HashSet::new();
+    plan.requests
+        .iter()
+        .map(|r| {
+            let before = seen.clone();
+            for (n, _) in &r.captures {
+                seen.insert(n.clone());
+            }
+            before
+        })
+        .collect()
+}
+
+/// The JSON Schema of the collection format.
+pub fn collection_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Collection);
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+/// The JSON Schema of the environment format.
+pub fn environment_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Environment);
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Collection, LoadError> {
+        load_collection_str(Path::new("c.json"), text)
+    }
+
+    #[test]
+    fn typo_names_position_and_suggestion() {
+        let text = "{\n  \"name\": \"x\",\n  \"requests\": [\n    {\"name\": \"a\", \"url\": \"metadata\",\n     \"expect\": {\"stauts\": 200}}\n  ]\n}\n";
+        let e = load(text).unwrap_err();
+        assert_eq!((e.line, e.column), (5, 17));
+        assert_eq!(e.message, "unknown field `stauts`");
+        assert_eq!(e.hint.as_deref(), Some("did you mean `status`?"));
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("c.json:5:17: unknown field `stauts`"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = load("{\n \"name\": \"x\"\n \"requests\": []\n}").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.hint.unwrap().contains("missing comma"));
+    }
+
+    #[test]
+    fn did_you_mean_only_for_near_misses() {
+        assert_eq!(
+            did_you_mean("stauts", &["status", "headers"]),
+            Some("status")
+        );
+        assert_eq!(did_you_mean("zzzzzz", &["status", "headers"]), None);
+    }
+
+    #[test]
+    fn plan_checks_what_serde_can_not() {
+        let c = load(
+            r#"{"name":"x","auth":{"e":{"type":"bearer"}},"requests":[
+            {"name":"f","url":"x","requests":[]},
+            {"name":"r","method":"FETCH","url":"x","auth":"ee",
+             "capture":{"id":{"json":"id"}},
+             "expect":{"status":"2xy","json":[{"path":"$.a"}]}}]}"#,
+        )
+        .unwrap();
+        let problems = plan(c).unwrap_err();
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        let all = text.join("\n");
+        assert!(all.contains("auth type `bearer` needs `token`"), "{all}");
+        assert!(
+            all.contains("a folder (it has `requests`) can not also have `url`"),
+            "{all}"
+        );
+        assert!(all.contains("`FETCH` is not an HTTP method"), "{all}");
+        assert!(all.contains("auth profile `ee` is not defined"), "{all}");
+        assert!(all.contains("did you mean `e`?"), "{all}");
+        assert!(all.contains("`id` is not a valid JSONPath"), "{all}");
+        assert!(all.contains("2xy"), "{all}");
+        assert!(all.contains("needs at least one check"), "{all}");
+    }
+
+    #[test]
+    fn single_profile_is_the_default_and_none_opts_out() {
+        let c = load(
+            r#"{"name":"x","auth":{"t":{"type":"bearer","token":"{{tok}}"}},"requests":[
+            {"name":"a","url":"metadata","auth":"none"},{"name":"b","url":"Patient"}]}"#,
+        )
+        .unwrap();
+        let p = plan(c).unwrap();
+        assert_eq!(p.requests[0].auth, None);
+        assert_eq!(p.requests[1].auth.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn postman_files_are_recognised() {
+        let e = load(r#"{"info":{"name":"x","schema":"https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},"item":[]}"#).unwrap_err();
+        assert!(e.message.contains("Postman collection"));
+    }
+}

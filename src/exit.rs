@@ -1,0 +1,30 @@
+//! Exit codes, documented in the README and in `--help`.
+
+/// What the process exit status means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Every request passed.
+    Success = 0,
+    /// A request's expectation failed.
+    AssertionFailed = 1,
+    /// Bad command line, collection, environment or variable: nothing was sent.
+    Usage = 2,
+    /// A token could not be obtained.
+    Token = 3,
+    /// A network or other runtime error.
+    Runtime = 4,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(c: ExitCode) -> Self {
+        std::process::ExitCode::from(c as u8)
+    }
+}
+
+/// The text `--help` shows.
+pub const HELP: &str = "Exit codes:
+  0  every request passed
+  1  an expectation failed (status, header, body, FHIR check)
+  2  usage error: bad option, collection, environment or variable; nothing was sent
+  3  a token could not be obtained (the token endpoint refused, or could not be reached)
+  4  a network or other runtime error while sending a request";

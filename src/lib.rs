@@ -1,0 +1,21 @@
+//! fhircheck: proves a service client can reach a FHIR server, and says why when it cannot.
+//!
+//! Data flows one way: [`app`] (command line and configuration) → [`collection`] and
+//! [`vars`] → [`auth`] (token and claims) → [`runner`] (HTTP exchange) → [`assertions`] → one
+//! [`result::RunResult`] → [`report`]. See ARCHITECTURE.md.
+
+pub mod app;
+pub mod assertions;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod collection;
+pub mod diagnose;
+pub mod exit;
+pub mod http;
+pub mod report;
+pub mod result;
+pub mod runner;
+pub mod sandbox;
+pub mod secret;
+pub mod vars;

@@ -1,0 +1,370 @@
+//! The terminal report: a line per step as the run goes, then a summary table and a block per
+//! failure. Pure text from the run result; colour and width are passed in.
+
+use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+
+use crate::auth::TokenError;
+use crate::diagnose;
+use crate::result::{Outcome, RequestStep, RunResult, Step, TokenStep};
+
+/// How the terminal looks.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: u16,
+}
+
+#[derive(Clone, Copy)]
+enum Tone {
+    Pass,
+    Fail,
+    Skip,
+    Dim,
+    Bold,
+}
+
+impl Style {
+    fn paint(&self, tone: Tone, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match tone {
+            Tone::Pass => "32",
+            Tone::Fail => "31",
+            Tone::Skip => "33",
+            Tone::Dim => "2",
+            Tone::Bold => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+/// The path and query of a URL: the host is in the header line already.
+fn path_of(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .unwrap_or(url);
+    match rest.find('/') {
+        Some(i) if url.len() != rest.len() => &rest[i..],
+        _ => url,
+    }
+}
+
+fn label(style: &Style, outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Passed => style.paint(Tone::Pass, "PASS"),
+        Outcome::Failed => style.paint(Tone::Fail, "FAIL"),
+        Outcome::Error(_) => style.paint(Tone::Fail, "ERR "),
+        Outcome::Skipped(_) => style.paint(Tone::Skip, "SKIP"),
+    }
+}
+
+/// The header line of a collection run.
+pub fn collection_header(name: &str, source: &str, target: Option<&str>, style: &Style) -> String {
+    let mut s = format!(
+        "{} {}",
+        style.paint(Tone::Bold, name),
+        style.paint(Tone::Dim, &format!("({source})"))
+    );
+    if let Some(t) = target {
+        s.push_str(&format!(
+            "\n{}",
+            style.paint(Tone::Dim, &format!("target: {t}"))
+        ));
+    }
+    s.push('\n');
+    s
+}
+
+/// The live line(s) for one step.
+pub fn step_lines(step: &Step, style: &Style) -> String {
+    match step {
+        Step::Token(t) => token_lines(t, style),
+        Step::Request(r) => request_line(r, style),
+    }
+}
+
+fn name_of(r: &RequestStep) -> String {
+    let mut n = r.folders.join(" / ");
+    if !n.is_empty() {
+        n.push_str(" / ");
+    }
+    n.push_str(&r.name);
+    n
+}
+
+fn request_line(r: &RequestStep, style: &Style) -> String {
+    let mut line = format!("  {}  {}", label(style, &r.outcome), name_of(r));
+    match &r.outcome {
+        Outcome::Skipped(why) => {
+            line.push_str(&style.paint(Tone::Dim, &format!("  ({why})")));
+        }
+        _ => {
+            let status = r
+                .status
+                .map_or_else(|| "---".to_string(), |s| s.to_string());
+            line.push_str(&style.paint(
+                Tone::Dim,
+                &format!(
+                    "  {} {}  {status}  {} ms",
+                    r.method,
+                    path_of(&r.url),
+                    r.duration_ms
+                ),
+            ));
+        }
+    }
+    line.push('\n');
+    line
+}
+
+fn token_lines(t: &TokenStep, style: &Style) -> String {
+    let outcome = if t.result.is_ok() {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    };
+    let mut s = format!(
+        "  {}  token `{}`{}",
+        label(style, &outcome),
+        t.profile,
+        if t.label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", t.label)
+        }
+    );
+    let status = t.status.map_or_else(|| "---".into(), |c| c.to_string());
+    if let Some(e) = &t.endpoint {
+        s.push_str(&style.paint(
+            Tone::Dim,
+            &format!("  POST {}  {status}  {} ms", path_of(e), t.duration_ms),
+        ));
+    }
+    s.push('\n');
+    match &t.result {
+        Ok(info) if info.is_jwt => {
+            s.push_str(&style.paint(
+                Tone::Dim,
+                "        claims (decoded, signature not verified):\n",
+            ));
+            let w = info.claims.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+            for (k, v) in &info.claims {
+                s.push_str(&format!("          {k:<w$}  {v}\n"));
+            }
+        }
+        Ok(_) => s.push_str(&style.paint(
+            Tone::Dim,
+            "        the token is opaque (not a JWT): no claims to show\n",
+        )),
+        Err(e) => s.push_str(&format!("        {}\n", e.headline())),
+    }
+    if let Ok(info) = &t.result {
+        for w in &info.warnings {
+            s.push_str(&format!(
+                "        {} {w}\n",
+                style.paint(Tone::Skip, "warning:")
+            ));
+        }
+    }
+    s
+}
+
+/// The summary table, the failures, and the verdict line.
+pub fn summary(result: &RunResult, style: &Style) -> String {
+    let t = result.totals();
+    let mut out = String::new();
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width.min(100))
+        .set_header(vec!["", "total", "passed", "failed", "errors", "skipped"]);
+    let num = |n: usize| Cell::new(n).set_alignment(CellAlignment::Right);
+    let dash = || Cell::new("-").set_alignment(CellAlignment::Right);
+    table.add_row(vec![
+        Cell::new("requests"),
+        num(t.requests),
+        num(t.passed),
+        num(t.failed),
+        num(t.errors),
+        num(t.skipped),
+    ]);
+    table.add_row(vec![
+        Cell::new("assertions"),
+        num(t.assertions),
+        num(t.assertions - t.assertions_failed),
+        num(t.assertions_failed),
+        dash(),
+        dash(),
+    ]);
+    let tokens = result
+        .collections
+        .iter()
+        .flat_map(|c| &c.steps)
+        .filter(|s| matches!(s, Step::Token(_)))
+        .count();
+    if tokens > 0 {
+        table.add_row(vec![
+            Cell::new("tokens"),
+            num(tokens),
+            num(tokens - t.token_failures),
+            num(t.token_failures),
+            dash(),
+            dash(),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&table.to_string());
+    out.push('\n');
+    out.push_str(&format!("total time {} ms\n", result.duration_ms));
+
+    let failures = failure_blocks(result, style);
+    if !failures.is_empty() {
+        out.push('\n');
+        out.push_str(&style.paint(Tone::Bold, "Failures"));
+        out.push('\n');
+        out.push_str(&failures);
+    }
+    out.push('\n');
+    let verdict = match result.exit_code() {
+        crate::exit::ExitCode::Success => style.paint(
+            Tone::Pass,
+            &format!("PASSED: {} requests, {} assertions", t.passed, t.assertions),
+        ),
+        crate::exit::ExitCode::Token => {
+            style.paint(Tone::Fail, "FAILED: a token could not be obtained")
+        }
+        crate::exit::ExitCode::Runtime => style.paint(
+            Tone::Fail,
+            &format!("FAILED: {} request(s) could not be completed", t.errors),
+        ),
+        _ => style.paint(
+            Tone::Fail,
+            &format!(
+                "FAILED: {} of {} requests failed ({} of {} assertions)",
+                t.failed, t.requests, t.assertions_failed, t.assertions
+            ),
+        ),
+    };
+    out.push_str(&verdict);
+    out.push('\n');
+    out
+}
+
+/// Only the failure blocks (for `token`).
+pub fn failures_only(result: &RunResult, style: &Style) -> String {
+    failure_blocks(result, style)
+}
+
+fn failure_blocks(result: &RunResult, style: &Style) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    // A diagnosis already explained in full is referred to, not repeated.
+    let mut explained: Vec<(String, usize)> = Vec::new();
+    let mut explain = |d: diagnose::Diagnosis, n: usize, out: &mut String| match explained
+        .iter()
+        .find(|(check, _)| *check == d.check)
+    {
+        Some((_, first)) => out.push_str(&format!(
+            "   {}        same as {first}) above\n",
+            style.paint(Tone::Bold, "cause")
+        )),
+        None => {
+            out.push_str(&diagnosis_text(&d, style));
+            explained.push((d.check, n));
+        }
+    };
+    for step in result.collections.iter().flat_map(|c| &c.steps) {
+        match step {
+            Step::Token(t) => {
+                let Err(e) = &t.result else { continue };
+                n += 1;
+                out.push_str(&format!(
+                    "\n{n}) token `{}` could not be obtained\n",
+                    t.profile
+                ));
+                if let Some(ep) = &t.endpoint {
+                    out.push_str(&format!("   endpoint     {ep}\n"));
+                }
+                token_error_details(e, &mut out);
+                if let Some(d) = diagnose::token_error(e) {
+                    explain(d, n, &mut out);
+                }
+            }
+            Step::Request(r) => {
+                if !matches!(r.outcome, Outcome::Failed | Outcome::Error(_)) {
+                    continue;
+                }
+                n += 1;
+                out.push_str(&format!(
+                    "\n{n}) {}  {} {}\n",
+                    name_of(r),
+                    r.method,
+                    path_of(&r.url)
+                ));
+                if let Outcome::Error(msg) = &r.outcome {
+                    out.push_str(&format!("   error        {msg}\n"));
+                }
+                for a in r.assertions.iter().filter(|a| !a.passed) {
+                    out.push_str(&format!("   {}\n", a.name));
+                    out.push_str(&format!("     expected   {}\n", a.expected));
+                    out.push_str(&format!("     actual     {}\n", a.actual));
+                }
+                for i in &r.issues {
+                    out.push_str(&format!("   OperationOutcome  {i}\n"));
+                }
+                if let Some(d) = diagnose::request(r) {
+                    explain(d, n, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn token_error_details(e: &TokenError, out: &mut String) {
+    match e {
+        TokenError::Endpoint {
+            status,
+            error,
+            description,
+            trace_id,
+            correlation_id,
+            timestamp,
+            ..
+        } => {
+            out.push_str(&format!(
+                "   answer       HTTP {status}{}\n",
+                error
+                    .as_deref()
+                    .map(|e| format!(" {e}"))
+                    .unwrap_or_default()
+            ));
+            if let Some(d) = description {
+                out.push_str(&format!("   message      {d}\n"));
+            }
+            if let Some(t) = trace_id {
+                out.push_str(&format!("   trace id     {t}\n"));
+            }
+            if let Some(c) = correlation_id {
+                out.push_str(&format!("   correlation  {c}\n"));
+            }
+            if let Some(t) = timestamp {
+                out.push_str(&format!("   timestamp    {t}\n"));
+            }
+        }
+        other => out.push_str(&format!("   error        {}\n", other.headline())),
+    }
+}
+
+fn diagnosis_text(d: &diagnose::Diagnosis, style: &Style) -> String {
+    format!(
+        "   {}        {}\n   {}          {}\n",
+        style.paint(Tone::Bold, "cause"),
+        d.cause,
+        style.paint(Tone::Bold, "fix"),
+        d.fix
+    )
+}

@@ -1,0 +1,291 @@
+//! The Entra-ID-shaped token service: v1 and v2 client credentials, discovery, JWKS, and
+//! errors shaped as Entra shapes them.
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+
+use super::registrations::{Application, Tenant};
+use super::SandboxState;
+use crate::clock;
+
+pub const KEY_ID: &str = "fhircheck-sandbox-key-1";
+const KEY_PEM: &[u8] = include_bytes!("signing-key.pem");
+/// The modulus of the key above, base64url, as its JWKS publishes it.
+pub const KEY_N: &str = include_str!("jwks-n.txt");
+pub const KEY_E: &str = "AQAB";
+pub const LIFETIME: i64 = 3599;
+
+/// An Entra-shaped error answer.
+pub struct EntraError {
+    pub code: u64,
+    pub error: &'static str,
+    pub message: String,
+}
+
+fn err(code: u64, error: &'static str, message: impl Into<String>) -> EntraError {
+    EntraError {
+        code,
+        error,
+        message: message.into(),
+    }
+}
+
+impl EntraError {
+    /// The JSON body, with fresh trace and correlation ids.
+    pub fn body(&self, now: i64, correlation: &str) -> Value {
+        let trace = uuid::Uuid::new_v4().to_string();
+        let ts = clock::iso8601(now).replace('T', " ");
+        json!({
+            "error": self.error,
+            "error_description": format!(
+                "AADSTS{}: {}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {ts}",
+                self.code, self.message
+            ),
+            "error_codes": [self.code],
+            "timestamp": ts,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={}", self.code),
+        })
+    }
+}
+
+pub fn find_tenant<'a>(st: &'a SandboxState, segment: &str) -> Option<&'a Tenant> {
+    st.regs.tenants.iter().find(|t| {
+        t.id.eq_ignore_ascii_case(segment)
+            || t.domain
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(segment))
+    })
+}
+
+fn find_app<'a>(st: &'a SandboxState, client_id: &str, tenant: &str) -> Option<&'a Application> {
+    st.regs.applications.iter().find(|a| {
+        a.client_id.eq_ignore_ascii_case(client_id) && a.tenants.iter().any(|t| t == tenant)
+    })
+}
+
+/// The resource app an identifier names in `tenant`: by App ID URI (a trailing slash is
+/// tolerated, as Entra does) or by client id.
+fn find_resource<'a>(st: &'a SandboxState, id: &str, tenant: &str) -> Option<&'a Application> {
+    let norm = id.trim_end_matches('/');
+    st.regs.applications.iter().find(|a| {
+        a.tenants.iter().any(|t| t == tenant)
+            && (a.client_id.eq_ignore_ascii_case(norm)
+                || a.app_id_uris
+                    .iter()
+                    .any(|u| u.trim_end_matches('/').eq_ignore_ascii_case(norm)))
+    })
+}
+
+fn basic_credentials(auth: Option<&str>) -> Option<(String, String)> {
+    let b64 = auth?.strip_prefix("Basic ")?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let dec = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()
+            .and_then(|v| v.into_iter().next().map(|(_, v)| v))
+            .unwrap_or_else(|| s.to_string())
+    };
+    Some((dec(id), dec(secret)))
+}
+
+/// Handles `POST /{tenant}/oauth2/token` (v1) and `/{tenant}/oauth2/v2.0/token` (v2).
+pub fn issue(
+    st: &SandboxState,
+    tenant_segment: &str,
+    v2: bool,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> Result<Value, EntraError> {
+    let tenant = find_tenant(st, tenant_segment).ok_or_else(|| {
+        err(90002, "invalid_request", format!("Tenant '{tenant_segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."))
+    })?;
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let get = |k: &str| {
+        form.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let basic = basic_credentials(authorization);
+    let missing = |p: &str| {
+        err(
+            900144,
+            "invalid_request",
+            format!("The request body must contain the following parameter: '{p}'."),
+        )
+    };
+    let grant = get("grant_type").ok_or_else(|| missing("grant_type"))?;
+    if grant != "client_credentials" {
+        return Err(err(
+            70003,
+            "unsupported_grant_type",
+            format!("The app requested an unsupported grant type '{grant}'."),
+        ));
+    }
+    let client_id = get("client_id")
+        .map(str::to_string)
+        .or_else(|| basic.as_ref().map(|(id, _)| id.clone()))
+        .ok_or_else(|| missing("client_id"))?;
+    let app = find_app(st, &client_id, &tenant.id).ok_or_else(|| {
+        err(700016, "unauthorized_client", format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", tenant.domain.as_deref().unwrap_or(&tenant.id)))
+    })?;
+    // The resource asked for.
+    let resource = if v2 {
+        if get("resource").is_some() {
+            return Err(err(
+                901002,
+                "invalid_request",
+                "The 'resource' request parameter is not supported.",
+            ));
+        }
+        let scope = get("scope").ok_or_else(|| missing("scope"))?;
+        let scopes: Vec<&str> = scope.split_whitespace().collect();
+        if scopes.is_empty() {
+            return Err(err(
+                70011,
+                "invalid_scope",
+                "The provided request must include a 'scope' input parameter.",
+            ));
+        }
+        if scopes.len() > 1 {
+            return Err(err(700022, "invalid_scope", format!("The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.")));
+        }
+        let Some(res) = scopes[0].strip_suffix("/.default") else {
+            return Err(err(1002012, "invalid_scope", format!("The provided value for scope {} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scopes[0])));
+        };
+        res.to_string()
+    } else {
+        get("resource")
+            .ok_or_else(|| missing("resource"))?
+            .to_string()
+    };
+    // The credential.
+    let now = st.clock.now();
+    let secret = get("client_secret")
+        .map(str::to_string)
+        .or_else(|| basic.as_ref().map(|(_, s)| s.clone()));
+    match (secret, get("client_assertion")) {
+        (Some(s), _) => {
+            let known = app.secrets.iter().find(|c| c.value == s);
+            match known {
+                None => {
+                    return Err(err(7000215, "invalid_client", format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id)));
+                }
+                Some(c) if clock::parse_rfc3339(&c.expires).is_some_and(|e| e <= now) => {
+                    return Err(err(7000222, "invalid_client", format!("The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", app.client_id)));
+                }
+                Some(_) => {}
+            }
+        }
+        (None, Some(_)) => {
+            return Err(err(700027, "invalid_client", "Client assertion failed signature validation: no certificate is registered for this application."));
+        }
+        (None, None) => {
+            return Err(err(7000218, "invalid_client", "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."));
+        }
+    }
+    let res_app = find_resource(st, &resource, &tenant.id).ok_or_else(|| {
+        err(500011, "invalid_resource", format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", tenant.domain.as_deref().unwrap_or(&tenant.id)))
+    })?;
+    let issued = now + st.regs.token_clock_offset_seconds;
+    let token_v2 = res_app.access_token_version == 2;
+    let aud = if token_v2 {
+        res_app.client_id.clone()
+    } else {
+        resource.clone()
+    };
+    let mut claims = json!({
+        "aud": aud,
+        "iss": issuer(st, &tenant.id, token_v2),
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + LIFETIME,
+        "oid": app.object_id,
+        "sub": app.object_id,
+        "tid": tenant.id,
+        "uti": uuid::Uuid::new_v4().simple().to_string(),
+        "ver": if token_v2 { "2.0" } else { "1.0" },
+    });
+    if token_v2 {
+        claims["azp"] = json!(app.client_id);
+        claims["azpacr"] = json!("1");
+    } else {
+        claims["appid"] = json!(app.client_id);
+        claims["appidacr"] = json!("1");
+        claims["idp"] = json!(format!("https://sts.windows.net/{}/", tenant.id));
+    }
+    let token = sign(&claims);
+    Ok(if v2 {
+        json!({"token_type": "Bearer", "expires_in": LIFETIME, "ext_expires_in": LIFETIME, "access_token": token})
+    } else {
+        json!({
+            "token_type": "Bearer",
+            "expires_in": LIFETIME.to_string(),
+            "ext_expires_in": LIFETIME.to_string(),
+            "expires_on": (issued + LIFETIME).to_string(),
+            "not_before": issued.to_string(),
+            "resource": resource,
+            "access_token": token,
+        })
+    })
+}
+
+/// v1 tokens carry the sts.windows.net issuer; v2 tokens the authority's own.
+pub fn issuer(st: &SandboxState, tenant: &str, v2: bool) -> String {
+    if v2 {
+        format!("{}/{tenant}/v2.0", st.base)
+    } else {
+        format!("https://sts.windows.net/{tenant}/")
+    }
+}
+
+pub fn sign(claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(KEY_ID.into());
+    header.typ = Some("JWT".into());
+    let key =
+        EncodingKey::from_rsa_pem(KEY_PEM).expect("the embedded sandbox key is a valid RSA PEM");
+    jsonwebtoken::encode(&header, claims, &key).expect("signing with a valid RSA key does not fail")
+}
+
+pub fn jwks() -> Value {
+    json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": KEY_ID, "x5t": KEY_ID, "n": KEY_N.trim(), "e": KEY_E}]})
+}
+
+/// OpenID discovery for v1 (`v2 = false`) or v2.
+pub fn discovery(st: &SandboxState, tenant: &str, v2: bool) -> Value {
+    let base = &st.base;
+    if v2 {
+        json!({
+            "issuer": issuer(st, tenant, true),
+            "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
+            "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
+            "jwks_uri": format!("{base}/{tenant}/discovery/v2.0/keys"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "subject_types_supported": ["pairwise"],
+            "tenant_region_scope": "NA",
+            "cloud_instance_name": "fhircheck.sandbox",
+        })
+    } else {
+        json!({
+            "issuer": issuer(st, tenant, false),
+            "token_endpoint": format!("{base}/{tenant}/oauth2/token"),
+            "authorization_endpoint": format!("{base}/{tenant}/oauth2/authorize"),
+            "jwks_uri": format!("{base}/common/discovery/keys"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+            "subject_types_supported": ["pairwise"],
+            "tenant_region_scope": "NA",
+            "cloud_instance_name": "fhircheck.sandbox",
+        })
+    }
+}

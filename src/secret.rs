@@ -1,0 +1,187 @@
+//! Secret values and the one redactor every writer passes through.
+//!
+//! A [`Secret`] never shows its value through `Debug`, `Display` or `Serialize`. Values that
+//! must be written somewhere (a request body, an `Authorization` header) are taken out with
+//! [`Secret::expose`], and are registered with the process-wide [`Redactor`] at the moment they
+//! are created, so any text that reaches a terminal, a report or a panic message can be
+//! scrubbed of them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{OnceLock, RwLock};
+
+/// What a secret looks like in every output.
+pub const MASK: &str = "***";
+
+/// Values shorter than this are not searched for in output: masking every `a` of a report would
+/// hide everything and protect nothing. Such short secrets are rejected where they are read.
+pub const MIN_SECRET_LEN: usize = 4;
+
+/// A client secret, client assertion, access token or secret variable.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value` and registers it with the global redactor.
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
+        redactor().add(&value);
+        Secret(value)
+    }
+
+    /// The raw value, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(MASK)
+    }
+}
+
+/// Replaces every known secret in text with [`MASK`].
+#[derive(Default)]
+pub struct Redactor {
+    needles: RwLock<Vec<String>>,
+}
+
+/// The process-wide redactor.
+pub fn redactor() -> &'static Redactor {
+    static GLOBAL: OnceLock<Redactor> = OnceLock::new();
+    GLOBAL.get_or_init(Redactor::default)
+}
+
+/// Shorthand for `redactor().redact(text)`.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    redactor().redact(text)
+}
+
+impl Redactor {
+    /// Registers a secret value, with the encodings it may travel in (form and URL
+    /// encoding). A JWT also registers its signature on its own, since that part alone
+    /// is enough to replay a token whose header and claims are public.
+    pub fn add(&self, value: &str) {
+        let value = value.trim();
+        if value.len() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut forms = vec![value.to_string()];
+        let encoded: String = form_urlencoded_bytes(value);
+        if encoded != value {
+            forms.push(encoded);
+        }
+        let parts: Vec<&str> = value.split('.').collect();
+        if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) && parts[2].len() >= 16 {
+            forms.push(parts[2].to_string());
+        }
+        let mut needles = self.needles.write().unwrap_or_else(|e| e.into_inner());
+        for form in forms {
+            if !needles.contains(&form) {
+                needles.push(form);
+            }
+        }
+        // Longest first, so a token is masked whole before its signature part is looked for.
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    }
+
+    /// `text` with every registered secret replaced by [`MASK`].
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let needles = self.needles.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Cow<'a, str> = Cow::Borrowed(text);
+        for needle in needles.iter() {
+            if out.contains(needle.as_str()) {
+                out = Cow::Owned(out.replace(needle.as_str(), MASK));
+            }
+        }
+        out
+    }
+}
+
+fn form_urlencoded_bytes(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Installs a panic hook whose message passes through the redactor, so a panic can not
+/// print a token that happened to be in a formatted value.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: fhircheck crashed{location}: {}\nThis is a bug in fhircheck; please report it with the command you ran.",
+            redact(&payload)
+        );
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints_its_value() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s}"), MASK);
+        assert_eq!(format!("{s:?}"), MASK);
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"***\"");
+        assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn redacts_plain_encoded_and_signature_forms() {
+        let r = Redactor::default();
+        r.add("a~b c/d+secret");
+        assert_eq!(r.redact("x=a~b c/d+secret"), "x=***");
+        assert_eq!(r.redact("x=a%7Eb+c%2Fd%2Bsecret&y"), "x=***&y");
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2lnbmF0dXJlLXBhcnQtb2YtdGhlLXRva2Vu";
+        r.add(jwt);
+        assert_eq!(r.redact(&format!("Bearer {jwt}")), "Bearer ***");
+        assert_eq!(
+            r.redact("sig c2lnbmF0dXJlLXBhcnQtb2YtdGhlLXRva2Vu alone"),
+            "sig *** alone"
+        );
+    }
+
+    #[test]
+    fn short_values_are_not_searched_for() {
+        let r = Redactor::default();
+        r.add("ab");
+        assert_eq!(r.redact("abc"), "abc");
+    }
+}
