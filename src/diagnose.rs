@@ -122,6 +122,9 @@ pub fn challenge_params(header: &str) -> Vec<(String, String)> {
 
 /// Why a FHIR request failed, when its status says something about access.
 pub fn request(r: &RequestStep) -> Option<Diagnosis> {
+    if let Outcome::Error(msg) = &r.outcome {
+        return transport(msg);
+    }
     if !matches!(r.outcome, Outcome::Failed) {
         return None;
     }
@@ -200,6 +203,25 @@ pub fn request(r: &RequestStep) -> Option<Diagnosis> {
             "retry after the Retry-After interval, send fewer requests per second, or raise the service's throughput",
         )),
         _ => None,
+    }
+}
+
+fn transport(msg: &str) -> Option<Diagnosis> {
+    let m = msg.to_ascii_lowercase();
+    if m.contains("connection refused") {
+        Some(d("net.refused", "nothing answers at the FHIR URL's host and port", "check `fhir_url` (scheme, host and port) and that the service is running and reachable from here"))
+    } else if m.contains("could not be resolved") {
+        Some(d("net.dns", "the FHIR URL's host name does not resolve", "check the spelling of the host in `fhir_url`; private endpoints need this machine on the right network or DNS"))
+    } else if m.contains("timed out") {
+        Some(d(
+            "net.timeout",
+            "the FHIR service did not answer in time",
+            "check network access (firewall, private endpoint, proxy), or raise --timeout",
+        ))
+    } else if m.contains("certificate") || m.contains("tls") {
+        Some(d("net.tls", "the TLS connection failed", "check the URL uses the right scheme and host; a proxy that intercepts TLS needs its certificate trusted"))
+    } else {
+        None
     }
 }
 

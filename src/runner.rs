@@ -42,10 +42,16 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
             .into_iter()
             .map(|e| {
                 let hint = match &e {
+                    vars::VarError::Undefined { name } if all_captured.contains(name) => Some(format!(
+                        "move the request that captures `{name}` before this one"
+                    )),
                     vars::VarError::Undefined { name } => Some(format!(
                         "define `{name}` in the environment file (-e), with --var {name}=VALUE, or under `variables` in the collection"
                     )),
-                    vars::VarError::EnvUnset { var, .. } => Some(format!("export {var} before running, or pass the value with --var")),
+                    vars::VarError::EnvUnset { var, via: Some(v), .. } => Some(format!(
+                        "export {var}, or give `{v}` a value in the environment file (-e) or with --var {v}=VALUE"
+                    )),
+                    vars::VarError::EnvUnset { var, .. } => Some(format!("export {var} before running")),
                     _ => None,
                 };
                 let message = match &e {

@@ -109,8 +109,13 @@ pub struct Rendered {
 pub enum VarError {
     #[error("variable `{name}` is not defined")]
     Undefined { name: String },
-    #[error("`{{{{{name}}}}}` reads the environment variable {var}, which is not set")]
-    EnvUnset { name: String, var: String },
+    #[error("{}the environment variable {var} is not set", via.as_ref().map(|v| format!("`{v}` reads `{{{{{name}}}}}`, but ")).unwrap_or_default())]
+    EnvUnset {
+        name: String,
+        var: String,
+        /// The variable whose value refers to it, if any.
+        via: Option<String>,
+    },
     #[error("`{name}` is not a dynamic variable fhircheck knows (known: $guid, $randomUUID, $timestamp, $isoTimestamp, $randomInt, $env.NAME)")]
     UnknownDynamic { name: String },
     #[error("variables refer to each other in a loop: {chain}")]
@@ -218,6 +223,7 @@ impl Variables {
                 None => Err(VarError::EnvUnset {
                     name: name.to_string(),
                     var: var.to_string(),
+                    via: stack.last().cloned(),
                 }),
             };
         }
@@ -287,6 +293,7 @@ impl Variables {
                     problems.push(VarError::EnvUnset {
                         name: name.to_string(),
                         var: var.to_string(),
+                        via: stack.last().cloned(),
                     });
                 }
                 continue;

@@ -1,0 +1,108 @@
+//! Bad input: clear errors, positions, hints, exit 2, nothing sent.
+
+use crate::{fhircheck, fixture, smoke, snap, Target};
+
+#[test]
+fn typo_in_a_collection_names_file_line_column_and_the_fix() {
+    let ran = fhircheck(&[
+        "run",
+        "fixtures/collections/typo.json",
+        "--var",
+        "fhir_url=http://127.0.0.1:9",
+    ]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("fixtures/collections/typo.json:9:9: unknown field `stauts`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("did you mean `status`?"));
+    assert!(ran.stdout.is_empty());
+    snap!("error_typo", ran.snapshot());
+}
+
+#[test]
+fn json_syntax_error_has_a_position() {
+    let ran = fhircheck(&["run", "fixtures/collections/bad-syntax.json"]);
+    assert_eq!(ran.code, 2);
+    snap!("error_syntax", ran.snapshot());
+}
+
+#[test]
+fn undefined_variables_are_named_before_anything_is_sent() {
+    let t = Target::start("healthy");
+    let ran = fhircheck(&[
+        "run",
+        fixture("collections/undefined-variable.json")
+            .to_str()
+            .unwrap(),
+        "--var",
+        &format!("fhir_url={}", t.fhir_url()),
+    ]);
+    assert_eq!(ran.code, 2);
+    assert!(ran.stdout.is_empty(), "nothing may run: {}", ran.stdout);
+    let stderr =
+        crate::normalize(&ran.stderr).replace(&crate::root().display().to_string(), "[ROOT]");
+    snap!("error_undefined_variable", stderr);
+}
+
+#[test]
+fn missing_credentials_are_a_usage_error() {
+    let ran = fhircheck(&[
+        "run",
+        smoke().to_str().unwrap(),
+        "--var",
+        "fhir_url=http://127.0.0.1:9/fhir",
+    ]);
+    assert_eq!(ran.code, 2);
+    let stderr = ran
+        .stderr
+        .replace(&crate::root().display().to_string(), "[ROOT]");
+    snap!("error_missing_credentials", stderr);
+}
+
+#[test]
+fn missing_files_and_bad_options() {
+    let ran = fhircheck(&["run", "nope.json"]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr.contains("nope.json: cannot read the file"),
+        "{}",
+        ran.stderr
+    );
+    let ran = fhircheck(&["run", smoke().to_str().unwrap(), "--var", "novalue"]);
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("`novalue` is not KEY=VALUE"));
+    let ran = fhircheck(&["run"]);
+    assert_eq!(ran.code, 2);
+    let ran = fhircheck(&["demo", "--scenario", "nope"]);
+    assert_eq!(ran.code, 2);
+    let ran = fhircheck(&[
+        "run",
+        smoke().to_str().unwrap(),
+        "-e",
+        "fixtures/collections/typo.json",
+    ]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("typo.json:3:3: unknown field `base_url`"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn help_teaches_exit_codes_and_scenarios() {
+    let ran = fhircheck(&["--help"]);
+    assert_eq!(ran.code, 0);
+    snap!("help", ran.stdout.clone());
+    let ran = fhircheck(&["run", "--help"]);
+    let words = ran.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("Exit codes: 0 passed, 1 an expectation failed, 2 usage or collection error, 3 no token, 4 network error."));
+    let ran = fhircheck(&["sandbox", "--help"]);
+    for name in fhircheck::sandbox::registrations::scenario_names() {
+        assert!(ran.stdout.contains(name), "{name}");
+    }
+}

@@ -1,0 +1,175 @@
+//! End-to-end tests: the real `fhircheck` binary against sandboxes started in this process on
+//! 127.0.0.1 port 0. No sleeps, no fixed ports; every test has its own sandbox.
+
+mod errors;
+mod run;
+mod scenarios;
+mod secrets;
+mod shipped;
+mod wire;
+
+use std::path::{Path, PathBuf};
+
+use fhircheck::sandbox::{self, registrations as reg};
+
+/// A sandbox for one test, and an environment file pointing at it.
+pub struct Target {
+    pub sandbox: sandbox::Background,
+    pub dir: tempfile::TempDir,
+    pub env_file: PathBuf,
+}
+
+impl Target {
+    pub fn start(scenario: &str) -> Target {
+        Self::with(sandbox::Options {
+            scenario: scenario.into(),
+            ..Default::default()
+        })
+    }
+
+    pub fn with(opts: sandbox::Options) -> Target {
+        let sandbox = sandbox::Background::start(opts).expect("sandbox starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let env_file = dir.path().join("sandbox.env.json");
+        let env = sandbox.endpoints.environment();
+        std::fs::write(&env_file, serde_json::to_string_pretty(&env).unwrap()).unwrap();
+        Target {
+            sandbox,
+            dir,
+            env_file,
+        }
+    }
+
+    pub fn fhir_url(&self) -> &str {
+        &self.sandbox.endpoints.fhir_url
+    }
+}
+
+/// The project root, where `collections/` and `fixtures/` are.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Paths relative to the project root, where the binary runs: snapshots show them as typed.
+pub fn smoke() -> PathBuf {
+    PathBuf::from("collections/azure-fhir-smoke.json")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new("fixtures").join(name)
+}
+
+/// What a run printed.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Exit code, stdout and stderr, normalized for a snapshot.
+    pub fn snapshot(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code,
+            normalize(&self.stdout),
+            normalize(&self.stderr)
+        )
+    }
+}
+
+/// Runs the binary in `root()` with a clean, pinned environment.
+pub fn fhircheck(args: &[&str]) -> Ran {
+    fhircheck_env(args, &[])
+}
+
+pub fn fhircheck_env(args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fhircheck"));
+    cmd.args(args).current_dir(root());
+    for k in [
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_AUTHORITY_HOST",
+        "FHIR_URL",
+        "GITHUB_ACTIONS",
+        "CLICOLOR_FORCE",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("fhircheck runs");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The sandbox's fixed identities stay readable in snapshots; every other GUID is random.
+const FIXED_IDS: &[&str] = &[
+    reg::TENANT,
+    reg::OTHER_TENANT,
+    reg::CLIENT_ID,
+    reg::CLIENT_OID,
+    reg::SECRET_ID,
+    reg::FHIR_APP_ID,
+    reg::HEALTHCARE_APIS_APP_ID,
+    reg::UNKNOWN_CLIENT_ID,
+    reg::UNKNOWN_TENANT,
+];
+
+/// Masks what changes between runs: ports, times, dates, random ids.
+pub fn normalize(text: &str) -> String {
+    let rules: &[(&str, &str)] = &[
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?Z?( UTC)?",
+            "[DATE]",
+        ),
+        (r"\b\d+ ms\b", "[N] ms"),
+        (r"\((now|in [^()]*|[^()]* ago)\)", "([RELATIVE])"),
+        (r"\buti\s+\S+", "uti [UTI]"),
+    ];
+    let mut s = text.to_string();
+    for (re, with) in rules {
+        s = regex::Regex::new(re)
+            .unwrap()
+            .replace_all(&s, *with)
+            .into_owned();
+    }
+    let guid = regex::Regex::new(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    )
+    .unwrap();
+    s = guid
+        .replace_all(&s, |c: &regex::Captures<'_>| {
+            let id = &c[0];
+            if FIXED_IDS.contains(&id) {
+                id.to_string()
+            } else {
+                "[GUID]".to_string()
+            }
+        })
+        .into_owned();
+    // Table column widths follow the numbers: fixed by the masks above.
+    s
+}
+
+pub fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("tests/snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+#[macro_export]
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        $crate::settings().bind(|| insta::assert_snapshot!($name, $value))
+    };
+}
