@@ -393,7 +393,7 @@ fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
                 "expires_at": i.expires_at.map(crate::clock::iso8601),
                 "scope": i.scope,
                 "verified": false,
-                "claims": i.claims.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<String, serde_json::Value>>(),
+                "claims": i.raw_claims,
             })),
             "error": step.result.as_ref().err(),
             "diagnosis": step.result.as_ref().err().and_then(crate::diagnose::token_error),

@@ -48,8 +48,10 @@ pub struct TokenInfo {
     pub token_type: Option<String>,
     pub expires_at: Option<i64>,
     pub scope: Option<String>,
-    /// (claim, text) pairs; empty when the token is not a JWT.
+    /// (claim, text) pairs for people; empty when the token is not a JWT.
     pub claims: Vec<(String, String)>,
+    /// The claims as the token carries them, for machine-readable output.
+    pub raw_claims: serde_json::Map<String, serde_json::Value>,
     pub is_jwt: bool,
     /// Problems visible in the token itself (already expired, not yet valid).
     pub warnings: Vec<String>,

@@ -255,6 +255,11 @@ fn token_step(
             expires_at: t.expires_at,
             scope: t.scope.clone(),
             is_jwt: t.claims.is_some(),
+            raw_claims: t
+                .claims
+                .as_ref()
+                .map(|c| c.claims.clone())
+                .unwrap_or_default(),
             claims: t
                 .claims
                 .as_ref()

@@ -131,8 +131,13 @@ pub fn normalize(text: &str) -> String {
             "[DATE]",
         ),
         (r"\b\d+ ms\b", "[N] ms"),
+        (r#""(duration_ms|elapsed_ms)": \d+"#, "\"$1\": [N]"),
         (r"\((now|in [^()]*|[^()]* ago)\)", "([RELATIVE])"),
-        (r"\buti\s+\S+", "uti [UTI]"),
+        (
+            r#""(iat|nbf|exp|expires_at|started_at)": \d+"#,
+            "\"$1\": [UNIX]",
+        ),
+        (r#""uti": "[^"]*""#, "\"uti\": \"[UTI]\""),
     ];
     let mut s = text.to_string();
     for (re, with) in rules {
