@@ -94,6 +94,8 @@ pub fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Run(a) => run(a, &cfg),
         Command::Token(a) => token(a, &cfg),
+        Command::Doctor(a) => doctor(a, &cfg),
+        Command::Decode(a) => decode(a, &cfg),
         Command::Schema(a) => schema(a),
         Command::Sandbox(a) => sandbox_cmd(a, &cfg),
         Command::Demo(a) => demo(a, &cfg),
@@ -255,6 +257,219 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
     let result = rt.block_on(execute(&plans, &ctx, &style, a.output.quiet, None));
     out(&report::summary(&result, &style));
     result.exit_code()
+}
+
+/// Loads the collection (or the built-in smoke collection) and picks the auth profile.
+fn collection_and_profile(
+    collection: Option<&Path>,
+    profile: Option<&str>,
+    vars_args: &cli::VarArgs,
+    cfg: &Config,
+) -> Result<(PathBuf, Plan, Variables, String), ExitCode> {
+    let env_file = load_env_file(vars_args.env.as_deref())?;
+    let (path, text) = match collection {
+        Some(p) => (p.to_path_buf(), None),
+        None => (PathBuf::from(SMOKE_SOURCE), Some(SMOKE_COLLECTION)),
+    };
+    let loaded = match text {
+        Some(t) => collection::load_collection_str(&path, t),
+        None => collection::load_collection(&path),
+    };
+    let c = loaded.map_err(|e| {
+        error(&e.to_string());
+        ExitCode::Usage
+    })?;
+    let chosen = profile
+        .map(str::to_string)
+        .or_else(|| c.default_auth.clone())
+        .or_else(|| {
+            (c.auth.len() == 1)
+                .then(|| c.auth.keys().next().cloned())
+                .flatten()
+        });
+    let profile = match chosen {
+        Some(p) if c.auth.contains_key(&p) => p,
+        Some(p) => {
+            let names: Vec<&str> = c.auth.keys().map(String::as_str).collect();
+            error(&format!(
+                "{}: auth profile `{p}` is not defined{}",
+                path.display(),
+                collection::did_you_mean(&p, &names)
+                    .map(|b| format!("; did you mean `{b}`?"))
+                    .unwrap_or_else(|| format!(" (profiles: {})", names.join(", ")))
+            ));
+            return Err(ExitCode::Usage);
+        }
+        None => {
+            error(&format!(
+                "{}: name the auth profile with --profile (the collection has several, or none)",
+                path.display()
+            ));
+            return Err(ExitCode::Usage);
+        }
+    };
+    let plan = collection::plan(c).map_err(|p| {
+        error(&problems_text(&path, &p));
+        ExitCode::Usage
+    })?;
+    let vars = variables(&plan, env_file.as_ref(), &vars_args.vars, cfg);
+    let mut problems = Vec::new();
+    if let Some(b) = plan.collection.base_url.as_deref() {
+        for e in vars.check(b, &Default::default()) {
+            problems.push(Problem {
+                place: "base_url".into(),
+                message: e.to_string(),
+                hint: None,
+            });
+        }
+    }
+    if let Some(p) = plan.collection.auth.get(&profile) {
+        if problems.is_empty() {
+            let base = plan
+                .collection
+                .base_url
+                .as_deref()
+                .and_then(|b| vars.render(b).ok())
+                .map(|r| r.text);
+            if let Err(e) = crate::auth::resolve(&profile, p, &vars, base.as_deref(), &cfg.env) {
+                problems.push(Problem {
+                    place: format!("auth.{profile}"),
+                    message: e.to_string(),
+                    hint: None,
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        error(&problems_text(&path, &problems));
+        return Err(ExitCode::Usage);
+    }
+    Ok((path, plan, vars, profile))
+}
+
+fn doctor(a: cli::DoctorArgs, cfg: &Config) -> ExitCode {
+    let (_, plan, vars, profile) =
+        match collection_and_profile(a.collection.as_deref(), a.profile.as_deref(), &a.vars, cfg) {
+            Ok(x) => x,
+            Err(c) => return c,
+        };
+    let client = match crate::http::client(Duration::from_secs(a.timeout)) {
+        Ok(c) => c,
+        Err(e) => {
+            error(&e);
+            return ExitCode::Runtime;
+        }
+    };
+    let ctx = RunContext {
+        client,
+        clock: cfg.clock,
+        env: cfg.env.clone(),
+        bail: false,
+    };
+    let rt = match runtime() {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let report = rt.block_on(crate::doctor::run(&plan, &profile, &vars, &ctx, a.write));
+    if a.json {
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ));
+    } else {
+        out(&report::doctor(&report, &cfg.style(a.color)));
+    }
+    report.exit_code()
+}
+
+fn decode(a: cli::DecodeArgs, cfg: &Config) -> ExitCode {
+    let raw = match a.token.as_deref() {
+        Some(t) if t != "-" => t.to_string(),
+        _ => {
+            let mut s = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut s) {
+                error(&format!("cannot read the token from standard input: {e}"));
+                return ExitCode::Usage;
+            }
+            s
+        }
+    };
+    let token = raw.trim().trim_start_matches("Bearer ").trim();
+    // From here on the token is a secret: nothing below can print it.
+    let secret = crate::secret::Secret::new(token);
+    let Some(claims) = crate::auth::Claims::decode(secret.expose()) else {
+        error("that is not a JWT: a JWT is three base64url parts separated by dots (header.claims.signature)");
+        return ExitCode::Usage;
+    };
+    let now = cfg.clock.now();
+    let checks = a.fhir_url.as_deref().map(|u| {
+        let u = u.trim_end_matches('/');
+        let authority = a.tenant.as_deref().map(|t| format!("https://login/{t}"));
+        crate::doctor::claim_findings(&claims, u, "--fhir-url", authority.as_deref(), now, None)
+    });
+    let failed = checks
+        .iter()
+        .flatten()
+        .any(|f| f.status == crate::diagnose::Status::Fail);
+    if a.json {
+        let times: serde_json::Map<String, serde_json::Value> = ["iat", "nbf", "exp"]
+            .iter()
+            .filter_map(|k| {
+                let t = claims.time(k)?;
+                let v = serde_json::json!({"utc": crate::clock::iso8601(t), "relative": crate::clock::relative(t, now)});
+                Some((k.to_string(), v))
+            })
+            .collect();
+        let v = serde_json::json!({
+            "header": claims.header,
+            "claims": claims.claims,
+            "times": times,
+            "checks": checks,
+        });
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
+    } else {
+        let style = cfg.style(a.color);
+        let mut s = String::from("header\n");
+        for (k, v) in &claims.header {
+            s.push_str(&format!(
+                "  {k:<8} {}\n",
+                v.as_str().map_or_else(|| v.to_string(), str::to_string)
+            ));
+        }
+        s.push_str("claims (signature not verified)\n");
+        let shown = claims.summary(now);
+        let w = claims
+            .claims
+            .keys()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+            .max(5);
+        for (k, v) in &shown {
+            s.push_str(&format!("  {k:<w$}  {v}\n"));
+        }
+        for (k, v) in &claims.claims {
+            if !crate::auth::SHOWN_CLAIMS.contains(&k.as_str()) {
+                s.push_str(&format!(
+                    "  {k:<w$}  {}\n",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                ));
+            }
+        }
+        if let Some(list) = &checks {
+            s.push_str("\nchecks against --fhir-url\n");
+            s.push_str(&report::findings(list, &style));
+        }
+        out(&s);
+    }
+    if failed {
+        ExitCode::AssertionFailed
+    } else {
+        ExitCode::Success
+    }
 }
 
 fn schema(a: cli::SchemaArgs) -> ExitCode {

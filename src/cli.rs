@@ -31,6 +31,12 @@ pub enum Command {
     /// Get a token with an auth profile and show its claims (never the token)
     #[command(after_help = TOKEN_HELP)]
     Token(TokenArgs),
+    /// Check a service client's access step by step, and explain the first thing that is wrong
+    #[command(after_help = doctor_help())]
+    Doctor(DoctorArgs),
+    /// Decode a JWT offline: header, claims and times (never the signature)
+    #[command(after_help = DECODE_HELP)]
+    Decode(DecodeArgs),
     /// Print the JSON Schema of the collection or environment format
     Schema(SchemaArgs),
     /// Start the embedded sandbox: an Entra-ID-shaped token service and a FHIR service on 127.0.0.1
@@ -69,6 +75,33 @@ Examples:
   fhircheck token -c my-collection.json --profile backend
 
 Exit codes: 0 a token was obtained, 2 usage error, 3 no token.";
+
+fn doctor_help() -> String {
+    let mut s =
+        String::from("Checks, in order (a failure of metadata or token stops the later ones):\n");
+    for (id, what) in crate::doctor::CHECKS {
+        s.push_str(&format!("  {id:<20} {what}\n"));
+    }
+    s.push_str("\nThe FHIR URL and the auth profile come from the collection (default: the built-in Azure smoke
+collection, which reads fhir_url, tenant_id, client_id, client_secret, resource, authority_host and
+token_version from -e/--var or AZURE_* and FHIR_URL).
+
+Examples:
+  fhircheck doctor -e azure.env.json
+  fhircheck doctor -e azure.env.json --write --json > doctor.json
+
+Exit codes: 0 no check failed (warnings allowed), 1 a check failed, 2 usage error, 3 no token,
+4 the FHIR service could not be reached.");
+    s
+}
+
+const DECODE_HELP: &str = "Reads the token from standard input when none is given (or `-`), so it stays out of shell history:
+  az account get-access-token --resource https://ws-fhir.fhir.azurehealthcareapis.com --query accessToken -o tsv | fhircheck decode
+  pbpaste | fhircheck decode --fhir-url https://ws-fhir.fhir.azurehealthcareapis.com
+
+With --fhir-url the claim checks of `doctor` are applied (audience, tenant with --tenant, times, roles).
+
+Exit codes: 0 decoded (and every check passed), 1 a check failed, 2 not a JWT.";
 
 fn sandbox_help() -> String {
     let mut s = String::from("Scenarios (each reproduces one registration mistake):\n");
@@ -140,6 +173,47 @@ pub struct TokenArgs {
     /// Timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Collection whose base_url and auth profile to check (default: the built-in Azure smoke collection)
+    #[arg(short, long, value_name = "COLLECTION")]
+    pub collection: Option<PathBuf>,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Auth profile name (default: the collection's default profile)
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Also create and delete a tagged test Patient
+    #[arg(long)]
+    pub write: bool,
+    /// Print the findings as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// The token; omit it (or give -) to read standard input
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Check the claims against this FHIR service URL (the expected audience)
+    #[arg(long, value_name = "URL")]
+    pub fhir_url: Option<String>,
+    /// The tenant id the FHIR service belongs to, to check tid against
+    #[arg(long, value_name = "TENANT_ID")]
+    pub tenant: Option<String>,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 }

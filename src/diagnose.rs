@@ -128,19 +128,85 @@ pub fn request(r: &RequestStep) -> Option<Diagnosis> {
     if !matches!(r.outcome, Outcome::Failed) {
         return None;
     }
-    let status = r.status?;
-    let param = |k: &str| {
-        r.challenge
+    http_answer(&r.method, r.status?, r.challenge.as_deref(), &r.issues)
+}
+
+/// Like [`request`], with the claims of the token the request carried: a 401 is then
+/// explained by the same audience and tenant checks `doctor` runs.
+pub fn request_with_claims(
+    r: &RequestStep,
+    claims: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Option<Diagnosis> {
+    if let (Some(401), Some(c), Some(ch)) = (r.status, claims, r.challenge.as_deref()) {
+        let params = challenge_params(ch);
+        let get = |k: &str| {
+            params
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let auds: Vec<String> = match c.get("aud") {
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => vec![],
+        };
+        if let Some(expected) = get("resource_id") {
+            let f = audience_finding(&auds, &expected, "the FHIR service's challenge");
+            if f.status == Status::Fail {
+                return Some(d(
+                    "fhir.audience",
+                    f.cause.unwrap_or_default(),
+                    f.fix.unwrap_or_default(),
+                ));
+            }
+        }
+        if let Some(tenant) = get("authorization_uri")
             .as_deref()
+            .and_then(tenant_of_authority)
+        {
+            let s = |k: &str| c.get(k).and_then(|v| v.as_str());
+            let f = tenant_finding(s("tid"), s("iss"), Some(&tenant));
+            if f.status == Status::Fail {
+                return Some(d(
+                    "fhir.issuer",
+                    f.cause.unwrap_or_default(),
+                    f.fix.unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    request(r)
+}
+
+/// Cause and fix for a FHIR answer that says something about access: 401, 403, 429.
+pub fn http_answer(
+    method: &str,
+    status: u16,
+    challenge: Option<&str>,
+    issues: &[crate::assertions::OutcomeIssue],
+) -> Option<Diagnosis> {
+    let param = |k: &str| {
+        challenge
             .map(challenge_params)
             .unwrap_or_default()
             .into_iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v)
     };
+    // What the server said, from the challenge or the body (HFS-style "Invalid audience").
+    let body_text = issues
+        .iter()
+        .filter_map(|i| i.diagnostics.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
     match status {
         401 => {
-            let why = param("error_description").unwrap_or_default();
+            let why = param("error_description")
+                .filter(|w| !w.is_empty())
+                .unwrap_or_else(|| body_text.clone());
             let expected = param("resource_id");
             let authority = param("authorization_uri");
             let lower = why.to_ascii_lowercase();
@@ -168,7 +234,7 @@ pub fn request(r: &RequestStep) -> Option<Diagnosis> {
                         None => "request the token from the tenant the FHIR service belongs to".to_string(),
                     },
                 ))
-            } else if lower.contains("signature") || lower.contains("key") {
+            } else if lower.contains("signature") || lower.contains("key") || lower.contains("kid") {
                 Some(d(
                     "fhir.signature",
                     format!("the FHIR service could not verify the token's signature ({why})"),
@@ -185,8 +251,17 @@ pub fn request(r: &RequestStep) -> Option<Diagnosis> {
                 ))
             }
         }
+        403 if param("error").as_deref() == Some("insufficient_scope")
+            || body_text.to_ascii_lowercase().contains("scope") =>
+        {
+            Some(d(
+                "fhir.insufficient_scope",
+                format!("the token's scopes do not allow this request{}", param("scope").map(|s| format!(" (it needs {s})")).unwrap_or_default()),
+                "request the scopes this call needs, e.g. system/Patient.read (v1) or system/Patient.rs (v2) for reads, .write / .cud for changes; the client must be allowed them at the issuer",
+            ))
+        }
         403 => {
-            let writes = !matches!(r.method.as_str(), "GET" | "HEAD");
+            let writes = !matches!(method, "GET" | "HEAD");
             Some(d(
                 if writes { "fhir.forbidden.write" } else { "fhir.forbidden.read" },
                 if writes {
@@ -194,7 +269,7 @@ pub fn request(r: &RequestStep) -> Option<Diagnosis> {
                 } else {
                     "the service principal has no FHIR data role on this FHIR service".to_string()
                 },
-                "in the FHIR service's Access control (IAM), assign the app's service principal (the `oid` claim of the token) the role FHIR Data Contributor (or Writer / Reader as needed); a new assignment can take up to 5 minutes to apply. Granting admin consent for API permissions does not give a client-credentials app data access",
+                "in the FHIR service's Access control (IAM), assign the role FHIR Data Contributor (or Writer / Reader as needed) to the app's service principal, whose object id is the token's `oid` claim; a new assignment can take up to 5 minutes to apply. Granting admin consent for API permissions does not give a client-credentials app data access",
             ))
         }
         429 => Some(d(
@@ -206,7 +281,8 @@ pub fn request(r: &RequestStep) -> Option<Diagnosis> {
     }
 }
 
-fn transport(msg: &str) -> Option<Diagnosis> {
+/// Cause and fix for a transport failure message.
+pub fn transport(msg: &str) -> Option<Diagnosis> {
     let m = msg.to_ascii_lowercase();
     if m.contains("connection refused") {
         Some(d("net.refused", "nothing answers at the FHIR URL's host and port", "check `fhir_url` (scheme, host and port) and that the service is running and reachable from here"))
@@ -256,6 +332,331 @@ mod tests {
         assert_eq!(
             challenge_params("Bearer realm=x, error=y")[1],
             ("error".into(), "y".into())
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings: the doctor's checklist entries, built by pure functions over collected evidence.
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+/// One checked thing: what was found, and for failures and warnings the cause and fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// A stable id such as `claims.audience`.
+    pub check: String,
+    pub status: Status,
+    /// What was found, in one line.
+    pub summary: String,
+    pub cause: Option<String>,
+    pub fix: Option<String>,
+    /// (name, value) pairs the finding rests on; secrets never appear here.
+    pub evidence: Vec<(String, String)>,
+}
+
+impl Finding {
+    pub fn new(check: &str, status: Status, summary: impl Into<String>) -> Finding {
+        Finding {
+            check: check.to_string(),
+            status,
+            summary: summary.into(),
+            cause: None,
+            fix: None,
+            evidence: vec![],
+        }
+    }
+
+    pub fn because(mut self, cause: impl Into<String>, fix: impl Into<String>) -> Finding {
+        self.cause = Some(cause.into());
+        self.fix = Some(fix.into());
+        self
+    }
+
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Finding {
+        self.evidence.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn from_diagnosis(
+        check: &str,
+        status: Status,
+        summary: impl Into<String>,
+        d: Diagnosis,
+    ) -> Finding {
+        Finding::new(check, status, summary).because(d.cause, d.fix)
+    }
+}
+
+/// How a token's audience differs from the one the FHIR service expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudienceMismatch {
+    TrailingSlash,
+    Case,
+    Scheme,
+    GuidForUrl,
+    Different,
+}
+
+fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Compares a token audience with the expected one, naming the kind of difference.
+pub fn compare_audience(aud: &str, expected: &str) -> Option<AudienceMismatch> {
+    if aud == expected {
+        return None;
+    }
+    if aud.trim_end_matches('/') == expected.trim_end_matches('/') {
+        return Some(AudienceMismatch::TrailingSlash);
+    }
+    if aud.eq_ignore_ascii_case(expected) {
+        return Some(AudienceMismatch::Case);
+    }
+    let strip = |s: &str| {
+        s.strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .unwrap_or(s)
+            .trim_end_matches('/')
+            .to_ascii_lowercase()
+    };
+    if strip(aud) == strip(expected) {
+        return Some(AudienceMismatch::Scheme);
+    }
+    if is_guid(aud) && !is_guid(expected) {
+        return Some(AudienceMismatch::GuidForUrl);
+    }
+    Some(AudienceMismatch::Different)
+}
+
+/// The audience finding.
+pub fn audience_finding(audiences: &[String], expected: &str, expected_from: &str) -> Finding {
+    let shown = audiences.join(", ");
+    if audiences.iter().any(|a| a == expected) {
+        return Finding::new(
+            "claims.audience",
+            Status::Pass,
+            format!("aud `{shown}` is what the FHIR service expects"),
+        )
+        .with("expected", expected)
+        .with("expected from", expected_from);
+    }
+    let Some(aud) = audiences.first() else {
+        return Finding::new(
+            "claims.audience",
+            Status::Fail,
+            "the token has no aud claim",
+        )
+        .because(
+            "the issuer did not say which resource the token is for",
+            format!("request the token for `{expected}`"),
+        );
+    };
+    let kind = compare_audience(aud, expected).unwrap_or(AudienceMismatch::Different);
+    let (status, cause) = match kind {
+        AudienceMismatch::TrailingSlash => (Status::Fail, format!("the token's audience `{aud}` differs from `{expected}` only by a trailing slash; FHIR servers compare the audience as an exact string")),
+        AudienceMismatch::Case => (Status::Fail, format!("the token's audience `{aud}` differs from `{expected}` in letter case")),
+        AudienceMismatch::Scheme => (Status::Fail, format!("the token's audience `{aud}` differs from `{expected}` in its scheme (http vs https)")),
+        AudienceMismatch::GuidForUrl => (Status::Warn, format!("the token's audience is the resource app's id `{aud}` (a v2-style token), while the FHIR service names `{expected}`; it is accepted only if the service lists that id as an audience")),
+        AudienceMismatch::Different => (Status::Fail, format!("the token is for `{aud}`, not for the FHIR service `{expected}`")),
+    };
+    Finding::new("claims.audience", status, format!("aud `{shown}`, expected `{expected}`"))
+        .because(cause, format!("request the token for exactly `{expected}`: the `resource` (v1) or `scope` = `{expected}/.default` (v2) in your profile"))
+        .with("expected from", expected_from)
+}
+
+/// The tenant a challenge's `authorization_uri` names (its last path segment).
+pub fn tenant_of_authority(uri: &str) -> Option<String> {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let seg = rest.trim_end_matches('/').rsplit('/').next()?;
+    (seg != rest && !seg.is_empty()).then(|| seg.to_string())
+}
+
+/// The tenant finding: `tid` and `iss` against the tenant the FHIR service's challenge names.
+pub fn tenant_finding(tid: Option<&str>, iss: Option<&str>, expected: Option<&str>) -> Finding {
+    let tid_text = tid.unwrap_or("(none)");
+    match expected {
+        None => Finding::new("claims.tenant", Status::Pass, format!("tid `{tid_text}`, iss `{}`", iss.unwrap_or("(none)")))
+            .with("note", "the FHIR service did not name its tenant; nothing to compare with"),
+        Some(e) if tid.is_some_and(|t| t.eq_ignore_ascii_case(e)) => {
+            let iss_ok = iss.is_some_and(|i| i.to_ascii_lowercase().contains(&e.to_ascii_lowercase()));
+            if iss_ok {
+                Finding::new("claims.tenant", Status::Pass, format!("tid `{tid_text}` is the FHIR service's tenant"))
+            } else {
+                Finding::new("claims.tenant", Status::Warn, format!("tid `{tid_text}` matches, but iss `{}` does not name it", iss.unwrap_or("(none)")))
+                    .because("the issuer is not the tenant's", "request the token from the tenant's own authority")
+            }
+        }
+        Some(e) => Finding::new("claims.tenant", Status::Fail, format!("tid `{tid_text}`, but the FHIR service trusts tenant `{e}`"))
+            .because(
+                "the token was issued by another tenant than the one the FHIR service belongs to (often: the app was registered in another directory)",
+                format!("request the token from tenant `{e}`: set the tenant id to it, and register the app there if it is not"),
+            ),
+    }
+}
+
+/// The time finding: `exp`/`nbf` against this machine's clock, and this clock against the
+/// server's `Date`.
+pub fn times_finding(
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    now: i64,
+    server_now: Option<i64>,
+) -> Finding {
+    let skew = server_now.map(|s| now - s);
+    let mut f = match (exp, nbf) {
+        (Some(e), _) if e <= now => Finding::new("claims.times", Status::Fail, format!("the token expired {}", crate::clock::relative(e, now)))
+            .because(
+                "the token arrived already expired: the issuer's clock or this machine's is wrong, or a cached token was reused",
+                "check the clocks (use NTP) and request a fresh token",
+            ),
+        (_, Some(n)) if n > now + 300 => Finding::new("claims.times", Status::Fail, format!("the token is not valid until {}", crate::clock::relative(n, now)))
+            .because("the issuer's clock is ahead of this machine's", "check the clocks (use NTP)"),
+        (Some(e), _) => Finding::new("claims.times", Status::Pass, format!("valid, expires {}", crate::clock::relative(e, now))),
+        (None, _) => Finding::new("claims.times", Status::Warn, "the token has no exp claim").because("the issuer sent a token without an expiry", "check the issuer's configuration"),
+    };
+    if let Some(s) = skew {
+        f = f.with(
+            "clock skew",
+            format!("{s:+} s against the FHIR server's Date"),
+        );
+        if s.abs() > 300 && f.status == Status::Pass {
+            f.status = Status::Warn;
+            f.summary = format!(
+                "{}; but this machine's clock is {} s off the FHIR server's",
+                f.summary,
+                s.abs()
+            );
+            f.cause = Some(
+                "this machine's clock differs from the server's by more than 5 minutes".into(),
+            );
+            f.fix = Some(
+                "synchronise the clock (NTP); token time checks use the server's clock".into(),
+            );
+        }
+    }
+    f
+}
+
+/// The roles finding: informative, since Azure's FHIR services decide data access by Azure RBAC.
+pub fn roles_finding(roles: &[String]) -> Finding {
+    if roles.is_empty() {
+        Finding::new("claims.roles", Status::Pass, "no application roles in the token: normal for Azure's FHIR services, which grant data access by Azure role assignment (the read probe checks it)")
+    } else {
+        Finding::new(
+            "claims.roles",
+            Status::Pass,
+            format!("roles: {}", roles.join(", ")),
+        )
+    }
+}
+
+/// The version finding.
+pub fn version_finding(ver: Option<&str>, iss: Option<&str>) -> Finding {
+    match ver {
+        Some(v) => Finding::new("claims.version", Status::Pass, format!("token version {v}"))
+            .with("iss", iss.unwrap_or("(none)")),
+        None => Finding::new(
+            "claims.version",
+            Status::Pass,
+            "no ver claim (not an Entra token)",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod finding_tests {
+    use super::*;
+
+    #[test]
+    fn audience_differences_are_named() {
+        use AudienceMismatch::*;
+        let fhir = "https://ws-fhir.fhir.azurehealthcareapis.com";
+        assert_eq!(compare_audience(fhir, fhir), None);
+        assert_eq!(
+            compare_audience(&format!("{fhir}/"), fhir),
+            Some(TrailingSlash)
+        );
+        assert_eq!(
+            compare_audience("https://WS-fhir.fhir.azurehealthcareapis.com", fhir),
+            Some(Case)
+        );
+        assert_eq!(
+            compare_audience("http://ws-fhir.fhir.azurehealthcareapis.com", fhir),
+            Some(Scheme)
+        );
+        assert_eq!(
+            compare_audience("4f6778d8-5aef-43dc-a1ff-b073724b9495", fhir),
+            Some(GuidForUrl)
+        );
+        assert_eq!(
+            compare_audience("https://azurehealthcareapis.com", fhir),
+            Some(Different)
+        );
+        let f = audience_finding(&[format!("{fhir}/")], fhir, "the challenge");
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.cause.unwrap().contains("trailing slash"));
+        let f = audience_finding(&["4f6778d8-5aef-43dc-a1ff-b073724b9495".into()], fhir, "x");
+        assert_eq!(f.status, Status::Warn);
+        assert_eq!(
+            audience_finding(&[fhir.into()], fhir, "x").status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn tenant_mismatch() {
+        assert_eq!(
+            tenant_of_authority("https://login.microsoftonline.com/abc-1/").as_deref(),
+            Some("abc-1")
+        );
+        assert_eq!(
+            tenant_of_authority("https://login.microsoftonline.com"),
+            None
+        );
+        let f = tenant_finding(Some("t2"), Some("https://sts.windows.net/t2/"), Some("t1"));
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.fix.unwrap().contains("`t1`"));
+        assert_eq!(
+            tenant_finding(Some("t1"), Some("https://sts.windows.net/t1/"), Some("T1")).status,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn expired_not_yet_valid_and_skew() {
+        let now = 1_000_000;
+        assert_eq!(
+            times_finding(Some(now - 10), None, now, None).status,
+            Status::Fail
+        );
+        assert_eq!(
+            times_finding(Some(now + 3600), Some(now + 3600), now, None).status,
+            Status::Fail
+        );
+        assert_eq!(
+            times_finding(Some(now + 3600), Some(now + 100), now, None).status,
+            Status::Pass
+        );
+        let skewed = times_finding(Some(now + 3600), Some(now), now, Some(now - 900));
+        assert_eq!(skewed.status, Status::Warn);
+        assert!(skewed.summary.contains("900 s off"));
+        assert_eq!(
+            times_finding(Some(now + 3600), Some(now), now, Some(now - 30)).status,
+            Status::Pass
         );
     }
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod collection;
 pub mod diagnose;
+pub mod doctor;
 pub mod exit;
 pub mod http;
 pub mod report;

@@ -276,9 +276,14 @@ fn failure_blocks(result: &RunResult, style: &Style) -> String {
             explained.push((d.check, n));
         }
     };
+    // The claims of the last token obtained, for explaining 401s.
+    let mut claims: Option<&serde_json::Map<String, serde_json::Value>> = None;
     for step in result.collections.iter().flat_map(|c| &c.steps) {
         match step {
             Step::Token(t) => {
+                if let Ok(info) = &t.result {
+                    claims = Some(&info.raw_claims);
+                }
                 let Err(e) = &t.result else { continue };
                 n += 1;
                 out.push_str(&format!(
@@ -315,7 +320,7 @@ fn failure_blocks(result: &RunResult, style: &Style) -> String {
                 for i in &r.issues {
                     out.push_str(&format!("   OperationOutcome  {i}\n"));
                 }
-                if let Some(d) = diagnose::request(r) {
+                if let Some(d) = diagnose::request_with_claims(r, claims) {
                     explain(d, n, &mut out);
                 }
             }
@@ -367,4 +372,75 @@ fn diagnosis_text(d: &diagnose::Diagnosis, style: &Style) -> String {
         style.paint(Tone::Bold, "fix"),
         d.fix
     )
+}
+
+/// The doctor's checklist.
+pub fn doctor(r: &crate::doctor::DoctorReport, style: &Style) -> String {
+    use crate::diagnose::Status;
+    let mut out = format!(
+        "{}\n  FHIR service   {}\n  auth profile   {}{}\n\n",
+        style.paint(Tone::Bold, "fhircheck doctor"),
+        r.fhir_url,
+        r.profile,
+        if r.method.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", r.method)
+        }
+    );
+    out.push_str(&findings(&r.findings, style));
+    let count = |s: Status| r.findings.iter().filter(|f| f.status == s).count();
+    let (failed, warned) = (count(Status::Fail), count(Status::Warn));
+    out.push('\n');
+    out.push_str(
+        &match r.findings.iter().find(|f| f.status == Status::Fail) {
+            Some(first) => style.paint(
+                Tone::Fail,
+                &format!(
+                    "{failed} check{} failed, {warned} warning{}: fix {} first.",
+                    if failed == 1 { "" } else { "s" },
+                    if warned == 1 { "" } else { "s" },
+                    first.check
+                ),
+            ),
+            None if warned > 0 => style.paint(
+                Tone::Skip,
+                &format!(
+                    "No check failed; {warned} warning{}.",
+                    if warned == 1 { "" } else { "s" }
+                ),
+            ),
+            None => style.paint(Tone::Pass, "Every check passed."),
+        },
+    );
+    out.push('\n');
+    out
+}
+
+/// Findings as a checklist: status, check, summary, then evidence, cause and fix.
+pub fn findings(list: &[crate::diagnose::Finding], style: &Style) -> String {
+    use crate::diagnose::Status;
+    let mut out = String::new();
+    let w = list.iter().map(|f| f.check.len()).max().unwrap_or(0);
+    let pad = " ".repeat(w + 10);
+    for f in list {
+        let label = match f.status {
+            Status::Pass => style.paint(Tone::Pass, "PASS"),
+            Status::Warn => style.paint(Tone::Skip, "WARN"),
+            Status::Fail => style.paint(Tone::Fail, "FAIL"),
+            Status::Skip => style.paint(Tone::Dim, "SKIP"),
+        };
+        out.push_str(&format!("  {label}  {:<w$}  {}\n", f.check, f.summary));
+        for (k, v) in &f.evidence {
+            out.push_str(&style.paint(Tone::Dim, &format!("{pad}{k}: {v}")));
+            out.push('\n');
+        }
+        if let Some(c) = &f.cause {
+            out.push_str(&format!("{pad}{}  {c}\n", style.paint(Tone::Bold, "cause")));
+        }
+        if let Some(x) = &f.fix {
+            out.push_str(&format!("{pad}{}    {x}\n", style.paint(Tone::Bold, "fix")));
+        }
+    }
+    out
 }

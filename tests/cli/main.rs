@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `fhircheck` binary against sandboxes started in this process on
 //! 127.0.0.1 port 0. No sleeps, no fixed ports; every test has its own sandbox.
 
+mod doctor;
 mod errors;
 mod run;
 mod scenarios;
@@ -138,6 +139,7 @@ pub fn normalize(text: &str) -> String {
             "\"$1\": [UNIX]",
         ),
         (r#""uti": "[^"]*""#, "\"uti\": \"[UTI]\""),
+        (r"(?m)^(\s+uti\s+)[0-9a-f]{32}$", "${1}[UTI]"),
     ];
     let mut s = text.to_string();
     for (re, with) in rules {
