@@ -17,7 +17,7 @@ use crate::report::{self, Style};
 use crate::result::{RunResult, Step};
 use crate::runner::{self, RunContext};
 use crate::sandbox;
-use crate::secret::redact;
+use crate::secret::redact_for;
 use crate::vars::{Layer, Value, Variables};
 
 /// The Azure smoke collection, built in so `demo` and `token` work from any directory.
@@ -29,6 +29,7 @@ pub struct Config {
     pub env: Arc<HashMap<String, String>>,
     pub clock: Clock,
     stdout_tty: bool,
+    stderr_tty: bool,
     width: u16,
 }
 
@@ -41,6 +42,7 @@ impl Config {
             .unwrap_or(100);
         Config {
             stdout_tty: std::io::stdout().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
             env: Arc::new(env),
             clock: Clock::system(),
             width,
@@ -65,14 +67,20 @@ impl Config {
 /// Writes to stdout through the redactor.
 fn out(text: &str) {
     let mut o = std::io::stdout().lock();
-    let _ = o.write_all(redact(text).as_bytes());
+    let _ = o.write_all(redact_for("terminal", text).as_bytes());
     let _ = o.flush();
 }
 
 /// Writes an error to stderr through the redactor.
 fn error(text: &str) {
     let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "error: {}", redact(text));
+    let _ = writeln!(e, "error: {}", redact_for("errors", text));
+}
+
+/// Writes trace text to stderr through the redactor.
+fn trace_out(text: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(redact_for("trace", text).as_bytes());
 }
 
 /// The entry point behind `main`.
@@ -91,6 +99,11 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let cfg = Config::from_process();
+    if let Some(list) = cfg.env.get("FHIRCHECK_TEST_UNREDACTED") {
+        crate::secret::set_unredacted_writers(
+            list.split(',').map(|w| w.trim().to_string()).collect(),
+        );
+    }
     match cli.command {
         Command::Run(a) => run(a, &cfg),
         Command::Token(a) => token(a, &cfg),
@@ -196,10 +209,13 @@ async fn execute(
     style: &Style,
     quiet: bool,
     target: Option<&str>,
+    progress: bool,
 ) -> RunResult {
     let started_at = ctx.clock.now();
     let started = Instant::now();
     let mut collections = Vec::new();
+    let total: usize = plans.iter().map(|(_, p, _)| p.requests.len()).sum();
+    let mut done = 0;
     for (source, plan, vars) in plans {
         if !quiet {
             out(&report::collection_header(
@@ -210,12 +226,25 @@ async fn execute(
             ));
         }
         let mut observer = |step: &Step| {
+            if progress {
+                // Clear the progress line before anything else is printed.
+                eprint!("\r\x1b[2K");
+            }
             if !quiet {
                 out(&report::step_lines(step, style));
+            }
+            if let Step::Request(r) = step {
+                done += 1;
+                if progress && done < total {
+                    eprint!("[{done}/{total}] {}", redact_for("terminal", &r.name));
+                }
             }
         };
         collections
             .push(runner::run_collection(plan, vars.clone(), source, ctx, &mut observer).await);
+    }
+    if progress {
+        eprint!("\r\x1b[2K");
     }
     RunResult {
         collections,
@@ -243,19 +272,64 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
             return ExitCode::Runtime;
         }
     };
+    let r = &a.reports;
+    let outputs = match crate::reporters::plan(
+        &r.reporters,
+        &r.report_dir,
+        &[
+            (crate::reporters::Kind::Json, r.reporter_json_export.clone()),
+            (
+                crate::reporters::Kind::Junit,
+                r.reporter_junit_export.clone(),
+            ),
+            (crate::reporters::Kind::Html, r.reporter_html_export.clone()),
+        ],
+        cfg.env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+        cfg.env
+            .get("GITHUB_STEP_SUMMARY")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from),
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            error(&format!("{e}\nnothing was sent."));
+            return ExitCode::Usage;
+        }
+    };
+    let tracer: Option<crate::http::Tracer> = r.verbose.then(|| {
+        std::sync::Arc::new(|ex: &crate::http::Exchange| {
+            trace_out(&crate::reporters::trace::render(ex))
+        }) as crate::http::Tracer
+    });
     let ctx = RunContext {
         client,
         clock: cfg.clock,
         env: cfg.env.clone(),
         bail: a.bail,
+        tracer,
     };
     let style = cfg.style(a.output.color);
     let rt = match runtime() {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let result = rt.block_on(execute(&plans, &ctx, &style, a.output.quiet, None));
-    out(&report::summary(&result, &style));
+    let quiet = a.output.quiet || !outputs.cli;
+    let progress = cfg.stderr_tty && !r.verbose;
+    let result = rt.block_on(execute(&plans, &ctx, &style, quiet, None, progress));
+    if outputs.cli {
+        out(&report::summary(&result, &style));
+    }
+    match crate::reporters::write(&outputs, &result) {
+        Ok(Some(annotations)) => {
+            let mut o = std::io::stdout().lock();
+            let _ = o.write_all(annotations.as_bytes());
+        }
+        Ok(None) => {}
+        Err(e) => {
+            error(&e);
+            return ExitCode::Runtime;
+        }
+    }
     result.exit_code()
 }
 
@@ -365,6 +439,7 @@ fn doctor(a: cli::DoctorArgs, cfg: &Config) -> ExitCode {
         clock: cfg.clock,
         env: cfg.env.clone(),
         bail: false,
+        tracer: None,
     };
     let rt = match runtime() {
         Ok(r) => r,
@@ -476,6 +551,7 @@ fn schema(a: cli::SchemaArgs) -> ExitCode {
     let v = match a.kind {
         cli::SchemaKind::Collection => collection::collection_schema(),
         cli::SchemaKind::Environment => collection::environment_schema(),
+        cli::SchemaKind::Report => crate::reporters::json::schema(),
     };
     out(&format!(
         "{}\n",
@@ -588,6 +664,7 @@ fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
         clock: cfg.clock,
         env: cfg.env.clone(),
         bail: false,
+        tracer: None,
     };
     let rt = match runtime() {
         Ok(r) => r,
@@ -758,7 +835,7 @@ fn demo(a: cli::DemoArgs, cfg: &Config) -> ExitCode {
                 return ExitCode::Runtime;
             }
         };
-        let ctx = RunContext { client, clock: cfg.clock, env: cfg.env.clone(), bail: false };
+        let ctx = RunContext { client, clock: cfg.clock, env: cfg.env.clone(), bail: false, tracer: None };
         if !a.output.quiet {
             out(&format!(
                 "fhircheck demo: scenario `{}`: {}\nsandbox on {} (token service and FHIR service, 127.0.0.1 only)\n\n",
@@ -768,7 +845,7 @@ fn demo(a: cli::DemoArgs, cfg: &Config) -> ExitCode {
             ));
         }
         let plans = vec![(format!("{SMOKE_SOURCE}, built in"), plan, vars)];
-        let result = execute(&plans, &ctx, &style, a.output.quiet, Some(&ep.fhir_url)).await;
+        let result = execute(&plans, &ctx, &style, a.output.quiet, Some(&ep.fhir_url), cfg.stderr_tty).await;
         running.stop().await;
         out(&report::summary(&result, &style));
         result.exit_code()

@@ -267,7 +267,7 @@ impl ResponseView<'_> {
 }
 
 /// One checked expectation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AssertionResult {
     /// e.g. `status`, `header Location`, `$.fhirVersion matches`.
     pub name: String,
@@ -568,7 +568,7 @@ fn json_predicate(path: &str, nodes: &[&Value], p: &JsonPredicate) -> AssertionR
 }
 
 /// One issue of an OperationOutcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OutcomeIssue {
     pub severity: String,
     pub code: String,

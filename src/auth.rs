@@ -361,7 +361,12 @@ pub struct TokenAttempt {
 }
 
 /// Sends the token request of `p`.
-pub async fn fetch(client: &reqwest::Client, p: &ResolvedProfile, clock: &Clock) -> TokenAttempt {
+pub async fn fetch(
+    client: &reqwest::Client,
+    p: &ResolvedProfile,
+    clock: &Clock,
+    tracer: Option<&crate::http::Tracer>,
+) -> TokenAttempt {
     let started = Instant::now();
     if let Some(token) = &p.static_token {
         let claims = Claims::decode(token.expose());
@@ -402,32 +407,14 @@ pub async fn fetch(client: &reqwest::Client, p: &ResolvedProfile, clock: &Clock)
     if let Some((id, secret)) = &p.basic {
         req = req.basic_auth(form_encode(id), Some(form_encode(secret.expose())));
     }
-    let answer = req.send().await;
-    let (status, text) = match answer {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            match resp.text().await {
-                Ok(t) => (status, t),
-                Err(e) => {
-                    return TokenAttempt {
-                        endpoint: Some(endpoint),
-                        status: Some(status),
-                        duration: started.elapsed(),
-                        outcome: Err(TokenError::Network {
-                            message: crate::http::describe_error(&e),
-                        }),
-                    }
-                }
-            }
-        }
-        Err(e) => {
+    let (status, text) = match crate::http::send(client, req, tracer).await {
+        Ok(a) => (a.status, String::from_utf8_lossy(&a.body).into_owned()),
+        Err(message) => {
             return TokenAttempt {
                 endpoint: Some(endpoint),
                 status: None,
                 duration: started.elapsed(),
-                outcome: Err(TokenError::Network {
-                    message: crate::http::describe_error(&e),
-                }),
+                outcome: Err(TokenError::Network { message }),
             }
         }
     };

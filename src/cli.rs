@@ -63,6 +63,11 @@ Examples:
   fhircheck run smoke.json --var fhir_url=https://ws-fhir.fhir.azurehealthcareapis.com --bail
   fhircheck run smoke.json -e prod.env.json --var write_enabled=false
 
+Reports: -r json,junit,html writes fhircheck-reports/fhircheck-report.json, fhircheck-junit.xml and
+fhircheck-report.html (or --reporter-*-export PATH); a path that cannot be written is an error
+before anything is sent. Under GitHub Actions (GITHUB_ACTIONS=true) failures are also annotated and
+a summary is appended to $GITHUB_STEP_SUMMARY.
+
 Exit codes: 0 passed, 1 an expectation failed, 2 usage or collection error, 3 no token, 4 network error.";
 
 const TOKEN_HELP: &str = "Without --collection, the auth profile of the built-in Azure smoke collection is used, which reads
@@ -155,6 +160,37 @@ pub struct RunArgs {
     pub timeout: u64,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub reports: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Reporters: cli, json, junit, html, github (comma list or repeated). Default: cli;
+    /// github is added when GITHUB_ACTIONS=true
+    #[arg(
+        short,
+        long = "reporter",
+        value_name = "NAMES",
+        value_enum,
+        value_delimiter = ','
+    )]
+    pub reporters: Vec<crate::reporters::Kind>,
+    /// Directory for report files that have no path of their own
+    #[arg(long, value_name = "DIR", default_value = "fhircheck-reports")]
+    pub report_dir: PathBuf,
+    /// Where to write the JSON report (implies the json reporter)
+    #[arg(long, value_name = "PATH")]
+    pub reporter_json_export: Option<PathBuf>,
+    /// Where to write the JUnit XML report (implies the junit reporter)
+    #[arg(long, value_name = "PATH")]
+    pub reporter_junit_export: Option<PathBuf>,
+    /// Where to write the HTML report (implies the html reporter)
+    #[arg(long, value_name = "PATH")]
+    pub reporter_html_export: Option<PathBuf>,
+    /// Trace every HTTP exchange on stderr (credentials and secrets masked)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +258,8 @@ pub struct DecodeArgs {
 pub enum SchemaKind {
     Collection,
     Environment,
+    /// The JSON report (`--reporter json`)
+    Report,
 }
 
 #[derive(Debug, Args)]

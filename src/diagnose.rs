@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::auth::TokenError;
 use crate::result::{Outcome, RequestStep};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     /// A stable id, e.g. `token.aadsts.7000215` or `fhir.forbidden`.
     pub check: String,
@@ -340,7 +340,7 @@ mod tests {
 // Findings: the doctor's checklist entries, built by pure functions over collected evidence.
 
 /// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -350,7 +350,7 @@ pub enum Status {
 }
 
 /// One checked thing: what was found, and for failures and warnings the cause and fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// A stable id such as `claims.audience`.
     pub check: String,

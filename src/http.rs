@@ -43,3 +43,95 @@ pub fn describe_error(e: &reqwest::Error) -> String {
     };
     crate::secret::redact(&what).into_owned()
 }
+
+/// One HTTP exchange as `--verbose` shows it. Values are raw here; the trace formatter masks
+/// credentials and the redactor masks every known secret.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<Vec<u8>>,
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
+    pub duration: std::time::Duration,
+    pub error: Option<String>,
+}
+
+/// Receives every exchange when `--verbose` is on.
+pub type Tracer = std::sync::Arc<dyn Fn(&Exchange) + Send + Sync>;
+
+/// A complete answer: status, headers and the whole body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Sends `req` and reads the whole answer; reports the exchange to `tracer`.
+pub async fn send(
+    client: &reqwest::Client,
+    req: reqwest::RequestBuilder,
+    tracer: Option<&Tracer>,
+) -> Result<Answer, String> {
+    let req = req.build().map_err(|e| describe_error(&e))?;
+    let mut ex = tracer.map(|_| Exchange {
+        method: req.method().to_string(),
+        url: req.url().to_string(),
+        request_headers: header_pairs(req.headers()),
+        request_body: req.body().and_then(|b| b.as_bytes()).map(<[u8]>::to_vec),
+        status: None,
+        response_headers: vec![],
+        response_body: vec![],
+        duration: Duration::ZERO,
+        error: None,
+    });
+    let started = std::time::Instant::now();
+    let result = async {
+        let resp = client.execute(req).await.map_err(|e| describe_error(&e))?;
+        let status = resp.status().as_u16();
+        let headers = header_pairs(resp.headers());
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| {
+                format!(
+                    "the response body could not be read: {}",
+                    describe_error(&e)
+                )
+            })?
+            .to_vec();
+        Ok::<Answer, String>(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+    .await;
+    if let (Some(t), Some(ex)) = (tracer, ex.as_mut()) {
+        ex.duration = started.elapsed();
+        match &result {
+            Ok(a) => {
+                ex.status = Some(a.status);
+                ex.response_headers = a.headers.clone();
+                ex.response_body = a.body.clone();
+            }
+            Err(e) => ex.error = Some(e.clone()),
+        }
+        t(ex);
+    }
+    result
+}

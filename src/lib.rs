@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod exit;
 pub mod http;
 pub mod report;
+pub mod reporters;
 pub mod result;
 pub mod runner;
 pub mod sandbox;

@@ -90,7 +90,7 @@ pub struct RequestStep {
 }
 
 /// Counts for summaries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Totals {
     pub requests: usize,
     pub passed: usize,

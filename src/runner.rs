@@ -22,6 +22,8 @@ pub struct RunContext {
     /// The process environment, read once by the configuration step.
     pub env: Arc<HashMap<String, String>>,
     pub bail: bool,
+    /// Receives every HTTP exchange (`--verbose`).
+    pub tracer: Option<crate::http::Tracer>,
 }
 
 /// Checks every template the run will render, before anything is sent.
@@ -219,7 +221,7 @@ pub async fn acquire(
             );
         }
     };
-    let attempt = auth::fetch(&ctx.client, &resolved, &ctx.clock).await;
+    let attempt = auth::fetch(&ctx.client, &resolved, &ctx.clock, ctx.tracer.as_ref()).await;
     let ms = millis(attempt.duration);
     let step = token_step(
         profile,
@@ -704,50 +706,22 @@ async fn exchange(
         rb = rb.body(b);
     }
     let started = Instant::now();
-    let resp = match rb.send().await {
-        Ok(r) => r,
-        Err(e) => {
-            return Ok(Sent::TransportError {
-                method,
-                url: shown_url,
-                duration_ms: millis(started.elapsed()),
-                message: crate::http::describe_error(&e),
-            })
-        }
-    };
-    let status = resp.status().as_u16();
-    let headers: Vec<(String, String)> = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let body = match resp.bytes().await {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) => {
-            return Ok(Sent::TransportError {
-                method,
-                url: shown_url,
-                duration_ms: millis(started.elapsed()),
-                message: format!(
-                    "the response body could not be read: {}",
-                    crate::http::describe_error(&e)
-                ),
-            })
-        }
-    };
-    Ok(Sent::Response(Response {
-        method,
-        url: shown_url,
-        status,
-        headers,
-        body,
-        duration_ms: millis(started.elapsed()),
-    }))
+    match crate::http::send(&ctx.client, rb, ctx.tracer.as_ref()).await {
+        Err(message) => Ok(Sent::TransportError {
+            method,
+            url: shown_url,
+            duration_ms: millis(started.elapsed()),
+            message,
+        }),
+        Ok(a) => Ok(Sent::Response(Response {
+            method,
+            url: shown_url,
+            status: a.status,
+            headers: a.headers,
+            body: String::from_utf8_lossy(&a.body).into_owned(),
+            duration_ms: millis(started.elapsed()),
+        })),
+    }
 }
 
 fn describe_capture(c: &crate::collection::CompiledCapture) -> String {

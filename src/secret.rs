@@ -129,6 +129,28 @@ fn form_urlencoded_bytes(value: &str) -> String {
     out
 }
 
+/// Writers whose redaction a test has switched off (see [`set_unredacted_writers`]).
+static UNREDACTED: OnceLock<Vec<String>> = OnceLock::new();
+
+/// Test hook: turn redaction off for the named writers (`terminal`, `errors`, `trace`,
+/// `json`, `junit`, `html`, `github`), so a test can prove that each writer's redaction is what
+/// keeps secrets out of it. Set by the configuration step from `FHIRCHECK_TEST_UNREDACTED`.
+pub fn set_unredacted_writers(writers: Vec<String>) {
+    let _ = UNREDACTED.set(writers);
+}
+
+/// `text` as the writer `writer` may emit it.
+pub fn redact_for<'a>(writer: &str, text: &'a str) -> Cow<'a, str> {
+    if UNREDACTED
+        .get()
+        .is_some_and(|w| w.iter().any(|x| x == writer))
+    {
+        Cow::Borrowed(text)
+    } else {
+        redact(text)
+    }
+}
+
 /// Installs a panic hook whose message passes through the redactor, so a panic can not
 /// print a token that happened to be in a formatted value.
 pub fn install_panic_hook() {

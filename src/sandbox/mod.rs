@@ -315,6 +315,22 @@ async fn handle(
     }
     let m = method.as_str();
     match (m, segs.as_slice()) {
+        // A token endpoint that fails and echoes the request it got, as some misconfigured
+        // gateways do: a target for proving that fhircheck masks what comes back.
+        ("POST", ["echo", "oauth2", "token"]) => {
+            let received = String::from_utf8_lossy(&body).into_owned();
+            let auth = header("authorization").unwrap_or("(none)");
+            respond(
+                400,
+                JSON,
+                vec![],
+                Some(json!({
+                    "error": "invalid_request",
+                    "error_description": format!("AADSTS50000: the gateway could not forward the request: {received} (authorization: {auth})\r\nTrace ID: {}", uuid::Uuid::new_v4()),
+                    "error_codes": [50000],
+                })),
+            )
+        }
         ("POST", [tenant, "oauth2", "token"]) | ("POST", [tenant, "oauth2", "v2.0", "token"]) => {
             let v2 = segs.len() == 4;
             let correlation = header("client-request-id")

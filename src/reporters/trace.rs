@@ -1,0 +1,168 @@
+//! The `--verbose` trace of one HTTP exchange. Credentials are masked by name here (the
+//! `Authorization` header, `client_secret`, `client_assertion`, `access_token`…) before the
+//! redactor masks every known secret value.
+
+use crate::http::Exchange;
+use crate::secret::MASK;
+
+const BODY_START: usize = 2048;
+
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-identity-header",
+    "api-key",
+    "x-api-key",
+];
+const SECRET_FIELDS: &[&str] = &[
+    "client_secret",
+    "client_assertion",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "password",
+    "assertion",
+];
+
+/// Field names whose values are credentials.
+fn hidden(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    SECRET_FIELDS.contains(&k.as_str()) || k.contains("secret") || k.contains("password")
+}
+
+fn header_value(name: &str, value: &str) -> String {
+    if !SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        return value.to_string();
+    }
+    match value.split_once(' ') {
+        Some((scheme, _))
+            if ["bearer", "basic"].contains(&scheme.to_ascii_lowercase().as_str()) =>
+        {
+            format!("{scheme} {MASK}")
+        }
+        _ => MASK.to_string(),
+    }
+}
+
+fn mask_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if hidden(k) {
+                    *x = serde_json::Value::String(MASK.into());
+                } else {
+                    mask_json(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(mask_json),
+        _ => {}
+    }
+}
+
+/// A body's start, with credential fields masked.
+fn body(bytes: &[u8], content_type: Option<&str>) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let ct = content_type.unwrap_or_default().to_ascii_lowercase();
+    let masked = if ct.contains("x-www-form-urlencoded")
+        || (!text.trim_start().starts_with('{') && text.contains('=') && !text.contains(' '))
+    {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&text).unwrap_or_default();
+        if pairs.is_empty() {
+            text.into_owned()
+        } else {
+            let masked: Vec<(String, String)> = pairs
+                .into_iter()
+                .map(|(k, v)| {
+                    let hide = hidden(&k);
+                    (k, if hide { MASK.to_string() } else { v })
+                })
+                .collect();
+            serde_urlencoded::to_string(&masked)
+                .unwrap_or_default()
+                .replace("%2A%2A%2A", MASK)
+        }
+    } else if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text) {
+        mask_json(&mut v);
+        v.to_string()
+    } else {
+        text.into_owned()
+    };
+    if masked.chars().count() > BODY_START {
+        let cut: String = masked.chars().take(BODY_START).collect();
+        format!("{cut}… ({} bytes in all)", bytes.len())
+    } else {
+        masked
+    }
+}
+
+fn content_type(h: &[(String, String)]) -> Option<&str> {
+    h.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The trace block of one exchange.
+pub fn render(ex: &Exchange) -> String {
+    let mut s = format!("> {} {}\n", ex.method, ex.url);
+    for (k, v) in &ex.request_headers {
+        s.push_str(&format!("> {k}: {}\n", header_value(k, v)));
+    }
+    if let Some(b) = &ex.request_body {
+        if !b.is_empty() {
+            s.push_str(&format!(
+                ">\n> {}\n",
+                body(b, content_type(&ex.request_headers)).replace('\n', "\n> ")
+            ));
+        }
+    }
+    match (&ex.error, ex.status) {
+        (Some(e), _) => s.push_str(&format!("! {e} ({} ms)\n", ex.duration.as_millis())),
+        (None, Some(st)) => {
+            s.push_str(&format!("< {st} ({} ms)\n", ex.duration.as_millis()));
+            for (k, v) in &ex.response_headers {
+                s.push_str(&format!("< {k}: {}\n", header_value(k, v)));
+            }
+            if !ex.response_body.is_empty() {
+                s.push_str(&format!(
+                    "<\n< {}\n",
+                    body(&ex.response_body, content_type(&ex.response_headers))
+                        .replace('\n', "\n< ")
+                ));
+            }
+        }
+        (None, None) => {}
+    }
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_masked_by_name() {
+        let ex = Exchange {
+            method: "POST".into(),
+            url: "https://login/t/oauth2/token".into(),
+            request_headers: vec![("authorization".into(), "Basic Y2xpZW50OnNlY3JldA==".into()), ("content-type".into(), "application/x-www-form-urlencoded".into())],
+            request_body: Some(b"grant_type=client_credentials&client_id=c&client_secret=s3cr3t&client_assertion=a.b.c".to_vec()),
+            status: Some(200),
+            response_headers: vec![("content-type".into(), "application/json".into())],
+            response_body: br#"{"token_type":"Bearer","access_token":"eyJ.x.y"}"#.to_vec(),
+            duration: std::time::Duration::from_millis(3),
+            error: None,
+        };
+        let t = render(&ex);
+        assert!(t.contains("> authorization: Basic ***"), "{t}");
+        assert!(
+            t.contains("client_secret=***") && t.contains("client_assertion=***"),
+            "{t}"
+        );
+        assert!(t.contains(r#""access_token":"***""#), "{t}");
+        assert!(!t.contains("s3cr3t") && !t.contains("eyJ.x.y") && !t.contains("Y2xpZW50"));
+    }
+}
