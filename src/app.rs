@@ -105,10 +105,11 @@ pub fn main() -> std::process::ExitCode {
         );
     }
     match cli.command {
-        Command::Run(a) => run(a, &cfg),
+        Command::Run(a) => run(*a, &cfg),
         Command::Token(a) => token(a, &cfg),
         Command::Doctor(a) => doctor(a, &cfg),
         Command::Decode(a) => decode(a, &cfg),
+        Command::Import(cli::ImportCommand::Postman(a)) => import_postman(a),
         Command::Schema(a) => schema(a),
         Command::Sandbox(a) => sandbox_cmd(a, &cfg),
         Command::Demo(a) => demo(a, &cfg),
@@ -202,28 +203,48 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-/// Runs prepared collections, printing as it goes; returns the run result.
+/// One collection, ready to run.
+enum Job {
+    Native(Box<Plan>, Variables),
+    Postman(
+        Box<crate::postman::model::Collection>,
+        crate::postman::runner::Scopes,
+    ),
+}
+
+/// Runs prepared collections, printing as it goes; returns the run result and, for Postman
+/// collections, the environment as the run left it.
 async fn execute(
-    plans: &[(String, Plan, Variables)],
+    jobs: &[(String, Job)],
     ctx: &RunContext,
     style: &Style,
     quiet: bool,
     target: Option<&str>,
     progress: bool,
-) -> RunResult {
+    postman: Option<&crate::postman::runner::Options>,
+) -> (
+    RunResult,
+    Option<serde_json::Map<String, serde_json::Value>>,
+) {
     let started_at = ctx.clock.now();
     let started = Instant::now();
     let mut collections = Vec::new();
-    let total: usize = plans.iter().map(|(_, p, _)| p.requests.len()).sum();
+    let mut environment = None;
+    let total: usize = jobs
+        .iter()
+        .map(|(_, j)| match j {
+            Job::Native(p, _) => p.requests.len(),
+            Job::Postman(c, _) => crate::postman::model::flatten(c).len(),
+        })
+        .sum();
     let mut done = 0;
-    for (source, plan, vars) in plans {
+    for (source, job) in jobs {
+        let name = match job {
+            Job::Native(p, _) => p.collection.name.clone(),
+            Job::Postman(c, _) => c.info.name.clone(),
+        };
         if !quiet {
-            out(&report::collection_header(
-                &plan.collection.name,
-                source,
-                target,
-                style,
-            ));
+            out(&report::collection_header(&name, source, target, style));
         }
         let mut observer = |step: &Step| {
             if progress {
@@ -240,17 +261,128 @@ async fn execute(
                 }
             }
         };
-        collections
-            .push(runner::run_collection(plan, vars.clone(), source, ctx, &mut observer).await);
+        match job {
+            Job::Native(plan, vars) => collections
+                .push(runner::run_collection(plan, vars.clone(), source, ctx, &mut observer).await),
+            Job::Postman(c, scopes) => {
+                let default = crate::postman::runner::Options {
+                    iterations: None,
+                    data: vec![],
+                    folders: vec![],
+                    delay: Duration::ZERO,
+                    script_timeout: Duration::from_secs(5),
+                    authority_host: None,
+                };
+                let opts = postman.unwrap_or(&default);
+                let (result, scopes) = crate::postman::runner::run(
+                    c,
+                    source,
+                    scopes.clone(),
+                    opts,
+                    ctx,
+                    &mut observer,
+                )
+                .await;
+                environment = Some(scopes.environment);
+                collections.push(result);
+            }
+        }
     }
     if progress {
         eprint!("\r\x1b[2K");
     }
-    RunResult {
-        collections,
-        started_at,
-        duration_ms: crate::clock::millis(started.elapsed()),
+    (
+        RunResult {
+            collections,
+            started_at,
+            duration_ms: crate::clock::millis(started.elapsed()),
+        },
+        environment,
+    )
+}
+
+/// Loads a Postman collection and the scopes it starts with.
+fn prepare_postman(
+    path: &Path,
+    text: &str,
+    env_file: Option<&Environment>,
+    globals: Option<&Environment>,
+    cli_vars: &[(String, String)],
+) -> Result<
+    (
+        crate::postman::model::Collection,
+        crate::postman::runner::Scopes,
+    ),
+    ExitCode,
+> {
+    let c: crate::postman::model::Collection = collection::parse(path, text).map_err(|e| {
+        error(&e.to_string());
+        ExitCode::Usage
+    })?;
+    let to_map = |e: Option<&Environment>| -> serde_json::Map<String, serde_json::Value> {
+        e.map(|e| {
+            e.variables
+                .iter()
+                .map(|(k, d)| {
+                    if d.secret() || crate::vars::is_secret_name(k) {
+                        crate::secret::redactor().add(&d.text());
+                    }
+                    (k.clone(), serde_json::Value::String(d.text()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let mut scopes = crate::postman::runner::Scopes {
+        globals: to_map(globals),
+        collection: c
+            .variable
+            .iter()
+            .filter(|v| !v.disabled)
+            .filter_map(|v| {
+                Some((
+                    v.name()?.to_string(),
+                    serde_json::Value::String(crate::postman::model::text(&v.value)),
+                ))
+            })
+            .collect(),
+        environment: to_map(env_file),
+    };
+    for (k, v) in cli_vars {
+        if crate::vars::is_secret_name(k) {
+            crate::secret::redactor().add(v);
+        }
+        scopes
+            .environment
+            .insert(k.clone(), serde_json::Value::String(v.clone()));
     }
+    Ok((c, scopes))
+}
+
+/// Iteration data: a JSON array of objects, or CSV with a header row.
+fn load_data(path: &Path) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the iteration data: {e}", path.display()))?;
+    if text.trim_start().starts_with('[') {
+        let rows: Vec<serde_json::Map<String, serde_json::Value>> = collection::parse(path, &text)
+            .map_err(|e| format!("{e}\n  = help: iteration data in JSON is an array of objects"))?;
+        return Ok(rows);
+    }
+    let records =
+        crate::postman::csv::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut rows = Vec::new();
+    let mut it = records.into_iter();
+    let header = it.next().unwrap_or_default();
+    for rec in it {
+        rows.push(
+            header
+                .iter()
+                .cloned()
+                .zip(rec.into_iter().map(serde_json::Value::String))
+                .collect(),
+        );
+    }
+    Ok(rows)
 }
 
 fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
@@ -258,14 +390,90 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
         Ok(e) => e,
         Err(c) => return c,
     };
-    let mut plans = Vec::new();
+    let pm = &a.postman;
+    let globals = match load_env_file(pm.globals.as_deref()) {
+        Ok(e) => e,
+        Err(c) => return c,
+    };
+    let mut jobs = Vec::new();
     for path in &a.collections {
-        match prepare(path, None, env_file.as_ref(), &a.vars.vars, cfg) {
-            Ok((plan, vars)) => plans.push((path.display().to_string(), plan, vars)),
-            Err(c) => return c,
+        let text = match collection::read(path) {
+            Ok(t) => t,
+            Err(e) => {
+                error(&e.to_string());
+                return ExitCode::Usage;
+            }
+        };
+        let job = if collection::sniff(&text) == collection::Format::Postman {
+            match prepare_postman(
+                path,
+                &text,
+                env_file.as_ref(),
+                globals.as_ref(),
+                &a.vars.vars,
+            ) {
+                Ok((c, scopes)) => Job::Postman(Box::new(c), scopes),
+                Err(c) => return c,
+            }
+        } else {
+            let postman_only = [
+                ("--globals", pm.globals.is_some()),
+                ("--folder", !pm.folders.is_empty()),
+                ("--iteration-count", pm.iterations.is_some()),
+                ("--iteration-data", pm.data.is_some()),
+                ("--delay-request", pm.delay > 0),
+                ("--export-environment", pm.export_environment.is_some()),
+                ("--authority-host", pm.authority_host.is_some()),
+            ];
+            if let Some((flag, _)) = postman_only.iter().find(|(_, set)| *set) {
+                error(&format!(
+                    "{}: {flag} applies to Postman collections; this is a fhircheck collection\n  = help: in fhircheck collections use `when` conditions, and variables for the authority host",
+                    path.display()
+                ));
+                return ExitCode::Usage;
+            }
+            match prepare(path, Some(&text), env_file.as_ref(), &a.vars.vars, cfg) {
+                Ok((plan, vars)) => Job::Native(Box::new(plan), vars),
+                Err(c) => return c,
+            }
+        };
+        jobs.push((path.display().to_string(), job));
+    }
+    let data = match pm.data.as_deref().map(load_data).transpose() {
+        Ok(d) => d.unwrap_or_default(),
+        Err(e) => {
+            error(&e);
+            return ExitCode::Usage;
+        }
+    };
+    if let Some(p) = &pm.export_environment {
+        if let Err(e) = crate::reporters::plan(
+            &[],
+            Path::new("."),
+            &[(crate::reporters::Kind::Json, Some(p.clone()))],
+            false,
+            None,
+        ) {
+            error(&format!(
+                "{}\nnothing was sent.",
+                e.replace("the json report", "the exported environment")
+            ));
+            return ExitCode::Usage;
         }
     }
-    let client = match crate::http::client(Duration::from_secs(a.timeout)) {
+    let postman_opts = crate::postman::runner::Options {
+        iterations: pm.iterations.map(|n| n as usize),
+        data,
+        folders: pm.folders.clone(),
+        delay: Duration::from_millis(pm.delay),
+        script_timeout: Duration::from_millis(pm.timeout_script.max(1)),
+        authority_host: pm.authority_host.clone(),
+    };
+    let timeout = pm
+        .timeout_request
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(a.timeout));
+    let client = match crate::http::client(timeout) {
         Ok(c) => c,
         Err(e) => {
             error(&e);
@@ -315,7 +523,25 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
     };
     let quiet = a.output.quiet || !outputs.cli;
     let progress = cfg.stderr_tty && !r.verbose;
-    let result = rt.block_on(execute(&plans, &ctx, &style, quiet, None, progress));
+    let (result, environment) = rt.block_on(execute(
+        &jobs,
+        &ctx,
+        &style,
+        quiet,
+        None,
+        progress,
+        Some(&postman_opts),
+    ));
+    if let (Some(p), Some(env)) = (&pm.export_environment, environment) {
+        if let Err(e) = crate::reporters::write_atomic(p, &crate::postman::export_environment(&env))
+        {
+            error(&format!(
+                "cannot write the environment to {}: {e}",
+                p.display()
+            ));
+            return ExitCode::Runtime;
+        }
+    }
     if outputs.cli {
         out(&report::summary(&result, &style));
     }
@@ -545,6 +771,79 @@ fn decode(a: cli::DecodeArgs, cfg: &Config) -> ExitCode {
     } else {
         ExitCode::Success
     }
+}
+
+fn import_postman(a: cli::ImportPostmanArgs) -> ExitCode {
+    let text = match collection::read(&a.collection) {
+        Ok(t) => t,
+        Err(e) => {
+            error(&e.to_string());
+            return ExitCode::Usage;
+        }
+    };
+    if collection::sniff(&text) != collection::Format::Postman {
+        error(&format!(
+            "{}: this is not a Postman collection (no `info` and `item`)",
+            a.collection.display()
+        ));
+        return ExitCode::Usage;
+    }
+    let c: crate::postman::model::Collection = match collection::parse(&a.collection, &text) {
+        Ok(c) => c,
+        Err(e) => {
+            error(&e.to_string());
+            return ExitCode::Usage;
+        }
+    };
+    let env = match load_env_file(a.env.as_deref()) {
+        Ok(e) => e,
+        Err(c) => return c,
+    };
+    let converted = crate::postman::import::convert(&c, env.as_ref());
+    let json = serde_json::to_string_pretty(&converted.collection).unwrap_or_default() + "\n";
+    // The result must be a valid collection; anything else is a bug in the importer.
+    let shown = a
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("(output)"));
+    let checked = collection::load_collection_str(&shown, &json)
+        .map_err(|e| e.to_string())
+        .and_then(|c| collection::plan(c).map_err(|p| problems_text(&shown, &p)));
+    if let Err(e) = checked {
+        error(&format!("the converted collection does not validate; this is a bug in fhircheck's importer:\n{e}"));
+        return ExitCode::Runtime;
+    }
+    match &a.output {
+        Some(p) => {
+            if let Err(e) = crate::reporters::write_atomic(p, &json) {
+                error(&format!("cannot write {}: {e}", p.display()));
+                return ExitCode::Usage;
+            }
+            let mut msg = format!(
+                "converted {} requests from {} to {}\n",
+                converted.requests,
+                a.collection.display(),
+                p.display()
+            );
+            if !converted.notes.is_empty() {
+                msg.push_str(&format!(
+                    "{} things were not translated or changed shape:\n",
+                    converted.notes.len()
+                ));
+                for n in &converted.notes {
+                    msg.push_str(&format!("  {}: {}\n", n.item, n.text));
+                }
+            }
+            eprint!("{}", redact_for("errors", &msg));
+        }
+        None => {
+            out(&json);
+            for n in &converted.notes {
+                eprintln!("note: {}: {}", n.item, redact_for("errors", &n.text));
+            }
+        }
+    }
+    ExitCode::Success
 }
 
 fn schema(a: cli::SchemaArgs) -> ExitCode {
@@ -844,8 +1143,8 @@ fn demo(a: cli::DemoArgs, cfg: &Config) -> ExitCode {
                 ep.base
             ));
         }
-        let plans = vec![(format!("{SMOKE_SOURCE}, built in"), plan, vars)];
-        let result = execute(&plans, &ctx, &style, a.output.quiet, Some(&ep.fhir_url), cfg.stderr_tty).await;
+        let jobs = vec![(format!("{SMOKE_SOURCE}, built in"), Job::Native(Box::new(plan), vars))];
+        let (result, _) = execute(&jobs, &ctx, &style, a.output.quiet, Some(&ep.fhir_url), cfg.stderr_tty, None).await;
         running.stop().await;
         out(&report::summary(&result, &style));
         result.exit_code()

@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Run collections against a FHIR server and check every answer
     #[command(after_help = RUN_HELP)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Get a token with an auth profile and show its claims (never the token)
     #[command(after_help = TOKEN_HELP)]
     Token(TokenArgs),
@@ -37,6 +37,9 @@ pub enum Command {
     /// Decode a JWT offline: header, claims and times (never the signature)
     #[command(after_help = DECODE_HELP)]
     Decode(DecodeArgs),
+    /// Convert a Postman collection to fhircheck's format
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print the JSON Schema of the collection or environment format
     Schema(SchemaArgs),
     /// Start the embedded sandbox: an Entra-ID-shaped token service and a FHIR service on 127.0.0.1
@@ -141,7 +144,7 @@ pub struct VarArgs {
     #[arg(short = 'e', long = "env", value_name = "ENV_FILE")]
     pub env: Option<PathBuf>,
     /// Set a variable, overriding the environment file and the collection (repeatable)
-    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    #[arg(long = "var", visible_alias = "env-var", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub vars: Vec<(String, String)>,
 }
 
@@ -162,6 +165,42 @@ pub struct RunArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub reports: ReportArgs,
+    #[command(flatten)]
+    pub postman: PostmanArgs,
+}
+
+/// Newman-compatible options for Postman collections.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Postman collections (Newman-compatible)")]
+pub struct PostmanArgs {
+    /// Postman globals file
+    #[arg(short = 'g', long = "globals", value_name = "FILE")]
+    pub globals: Option<PathBuf>,
+    /// Run only this folder (or request) by name (repeatable)
+    #[arg(long = "folder", value_name = "NAME")]
+    pub folders: Vec<String>,
+    /// Number of iterations (default: the rows of --iteration-data, or 1)
+    #[arg(short = 'n', long = "iteration-count", value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100000))]
+    pub iterations: Option<u64>,
+    /// Iteration data: a CSV file with a header row, or a JSON array of objects
+    #[arg(short = 'd', long = "iteration-data", value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Wait this many milliseconds between requests
+    #[arg(long = "delay-request", value_name = "MS", default_value_t = 0)]
+    pub delay: u64,
+    /// Per-request timeout in milliseconds (overrides --timeout)
+    #[arg(long = "timeout-request", value_name = "MS")]
+    pub timeout_request: Option<u64>,
+    /// Time limit for one script in milliseconds; a longer one is stopped (endless loops)
+    #[arg(long = "timeout-script", value_name = "MS", default_value_t = 5000)]
+    pub timeout_script: u64,
+    /// Write the environment as the run left it to this file (secret values as ***)
+    #[arg(long = "export-environment", value_name = "FILE")]
+    pub export_environment: Option<PathBuf>,
+    /// Send requests for login.microsoftonline.com (and the other Entra hosts) to this base URL,
+    /// e.g. the sandbox's, or a sovereign cloud's
+    #[arg(long = "authority-host", value_name = "URL")]
+    pub authority_host: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +291,26 @@ pub struct DecodeArgs {
     pub json: bool,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A Postman v2.0/v2.1 collection: the token request becomes an auth profile, script checks
+    /// it can translate become expectations and captures, the rest is listed
+    Postman(ImportPostmanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportPostmanArgs {
+    /// The Postman collection
+    #[arg(value_name = "COLLECTION")]
+    pub collection: PathBuf,
+    /// A Postman environment: its variable names (and non-secret values) are carried over
+    #[arg(short = 'e', long = "env", value_name = "ENV_FILE")]
+    pub env: Option<PathBuf>,
+    /// Where to write the fhircheck collection (default: standard output)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,7 @@ pub mod diagnose;
 pub mod doctor;
 pub mod exit;
 pub mod http;
+pub mod postman;
 pub mod report;
 pub mod reporters;
 pub mod result;

@@ -87,6 +87,9 @@ pub struct RequestStep {
     /// (name, value) of captured variables, secret ones masked.
     pub captures: Vec<(String, String)>,
     pub cleanup: bool,
+    /// The assertions are script tests (`pm.test`, `tests[…]`): each is its own JUnit testcase.
+    #[serde(default)]
+    pub script_tests: bool,
 }
 
 /// Counts for summaries.

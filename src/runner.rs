@@ -428,6 +428,7 @@ pub async fn run_collection(
                 challenge: None,
                 captures: vec![],
                 cleanup: req.cleanup,
+                script_tests: false,
             }),
             Ok(Sent::Response(resp)) => {
                 let json: Option<Value> = parse_json(&resp.body);
@@ -499,6 +500,7 @@ pub async fn run_collection(
                         .map(|h| redact(h).into_owned()),
                     captures,
                     cleanup: req.cleanup,
+                    script_tests: false,
                 })
             }
         };
@@ -559,6 +561,7 @@ fn skipped(req: &PlannedRequest, why: String) -> Step {
         challenge: None,
         captures: vec![],
         cleanup: req.cleanup,
+        script_tests: false,
     })
 }
 

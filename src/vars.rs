@@ -88,6 +88,18 @@ impl Value {
     }
 }
 
+/// The value of a dynamic variable (`$guid`, `$randomUUID`, `$timestamp`, `$isoTimestamp`,
+/// `$randomInt`), fresh on every use.
+pub fn dynamic_value(name: &str, clock: &Clock) -> Option<String> {
+    match name {
+        "$guid" | "$randomUUID" => Some(uuid::Uuid::new_v4().to_string()),
+        "$timestamp" => Some(clock.now().to_string()),
+        "$isoTimestamp" => Some(clock::iso8601_millis(clock.now_millis())),
+        "$randomInt" => Some((uuid::Uuid::new_v4().as_u128() % 1001).to_string()),
+        _ => None,
+    }
+}
+
 /// Where a variable was defined, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layer {
@@ -256,15 +268,9 @@ impl Variables {
     }
 
     fn dynamic(&self, name: &str) -> Result<String, VarError> {
-        match name {
-            "$guid" | "$randomUUID" => Ok(uuid::Uuid::new_v4().to_string()),
-            "$timestamp" => Ok(self.clock.now().to_string()),
-            "$isoTimestamp" => Ok(clock::iso8601_millis(self.clock.now_millis())),
-            "$randomInt" => Ok((uuid::Uuid::new_v4().as_u128() % 1001).to_string()),
-            _ => Err(VarError::UnknownDynamic {
-                name: name.to_string(),
-            }),
-        }
+        dynamic_value(name, &self.clock).ok_or_else(|| VarError::UnknownDynamic {
+            name: name.to_string(),
+        })
     }
 
     /// Checks, without rendering, that every reference in `template` can be resolved now or

@@ -18,6 +18,49 @@ pub fn render(result: &RunResult) -> String {
         let mut claims = None;
         let mut seen: Vec<String> = Vec::new();
         for step in &c.steps {
+            if let Step::Request(r) = step {
+                if r.script_tests
+                    && !r.assertions.is_empty()
+                    && !matches!(r.outcome, Outcome::Error(_))
+                {
+                    // Postman: each pm.test / tests[…] entry is a testcase, as Newman reports them.
+                    let classname = std::iter::once(c.name.clone())
+                        .chain(r.folders.iter().cloned())
+                        .chain(std::iter::once(r.name.clone()))
+                        .collect::<Vec<_>>()
+                        .join(".");
+                    for a in &r.assertions {
+                        let status = if a.passed {
+                            TestCaseStatus::success()
+                        } else {
+                            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                            s.set_type("AssertionFailure")
+                                .set_message(a.actual.as_str());
+                            let mut text = format!(
+                                "{} {}\n{}\n  expected: {}\n  actual:   {}\n",
+                                r.method, r.url, a.name, a.expected, a.actual
+                            );
+                            if let Some(d) = diagnose::request_with_claims(r, claims) {
+                                text.push_str(&format!("cause: {}\nfix: {}\n", d.cause, d.fix));
+                            }
+                            s.set_description(text);
+                            s
+                        };
+                        let mut name = a.name.clone();
+                        let mut n = 2;
+                        while seen.contains(&format!("{classname}/{name}")) {
+                            name = format!("{} ({n})", a.name);
+                            n += 1;
+                        }
+                        seen.push(format!("{classname}/{name}"));
+                        let mut tc = TestCase::new(name, status);
+                        tc.set_classname(classname.clone())
+                            .set_time(Duration::from_millis(r.duration_ms));
+                        suite.add_test_case(tc);
+                    }
+                    continue;
+                }
+            }
             let case = match step {
                 Step::Token(t) => {
                     let status = match &t.result {
@@ -103,6 +146,7 @@ pub fn render(result: &RunResult) -> String {
                         n += 1;
                     }
                     seen.push(name.clone());
+                    let name = name;
                     let mut tc = TestCase::new(name, status);
                     let classname = if r.folders.is_empty() {
                         c.name.clone()

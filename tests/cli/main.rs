@@ -3,6 +3,7 @@
 
 mod doctor;
 mod errors;
+mod postman;
 mod reports;
 mod run;
 mod scenarios;
@@ -129,7 +130,10 @@ pub fn normalize(text: &str) -> String {
     let rules: &[(&str, &str)] = &[
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"127\.0\.0\.1%3A\d+", "127.0.0.1%3A[PORT]"),
-        (r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT", "[HTTP-DATE]"),
+        (
+            r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
+            "[HTTP-DATE]",
+        ),
         (r"(?i)content-length: \d+", "content-length: [LEN]"),
         (r"\(\d+ bytes in all\)", "([LEN] bytes in all)"),
         (r#""(expires_on|not_before)":"\d+""#, "\"$1\":\"[UNIX]\""),

@@ -1,0 +1,289 @@
+// The Postman sandbox API for fhircheck. `__input` (JSON text) holds the variable scopes, the
+// request, the response and run info; `__finish()` returns what the script changed, as JSON.
+// Scripts get no file system and no network: none is provided here.
+var __s = JSON.parse(__input);
+var __tests = [];
+var __logs = [];
+var __next = undefined;
+var __nextSet = false;
+
+function __str(v) {
+  if (v === undefined) return "undefined";
+  if (v === null) return "null";
+  if (typeof v === "string") return v;
+  try { return JSON.stringify(v); } catch (e) { return String(v); }
+}
+
+function __scope(name) {
+  var store = __s[name];
+  return {
+    get: function (k) { return Object.prototype.hasOwnProperty.call(store, k) ? store[k] : undefined; },
+    set: function (k, v) { store[k] = (v === undefined || v === null) ? v : (typeof v === "string" ? v : __str(v)); },
+    unset: function (k) { delete store[k]; },
+    has: function (k) { return Object.prototype.hasOwnProperty.call(store, k); },
+    clear: function () { for (var k in store) delete store[k]; },
+    toObject: function () { var o = {}; for (var k in store) o[k] = store[k]; return o; },
+    replaceIn: function (t) { return __replace(t); }
+  };
+}
+
+function __lookup(k) {
+  var order = ["local", "data", "environment", "collection", "globals"];
+  for (var i = 0; i < order.length; i++) {
+    var s = __s[order[i]];
+    if (s && Object.prototype.hasOwnProperty.call(s, k) && s[k] !== undefined) return s[k];
+  }
+  return undefined;
+}
+
+function __replace(t) {
+  if (typeof t !== "string") return t;
+  for (var depth = 0; depth < 10 && t.indexOf("{{") >= 0; depth++) {
+    var before = t;
+    t = t.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, function (m, k) { var v = __lookup(k); return v === undefined ? m : String(v); });
+    if (t === before) break;
+  }
+  return t;
+}
+
+function __headerList(list) {
+  var h = list || [];
+  return {
+    get: function (k) { k = String(k).toLowerCase(); for (var i = 0; i < h.length; i++) if (h[i].key.toLowerCase() === k) return h[i].value; return undefined; },
+    has: function (k) { return this.get(k) !== undefined; },
+    add: function (e) { h.push({ key: e.key, value: __str(e.value) }); },
+    upsert: function (e) { var k = e.key.toLowerCase(); for (var i = 0; i < h.length; i++) if (h[i].key.toLowerCase() === k) { h[i].value = __str(e.value); return; } h.push({ key: e.key, value: __str(e.value) }); },
+    remove: function (k) { k = String(k).toLowerCase(); for (var i = h.length - 1; i >= 0; i--) if (h[i].key.toLowerCase() === k) h.splice(i, 1); },
+    toObject: function () { var o = {}; for (var i = 0; i < h.length; i++) o[h[i].key] = h[i].value; return o; },
+    each: function (f) { for (var i = 0; i < h.length; i++) f(h[i]); },
+    all: function () { return h.slice(); }
+  };
+}
+
+// ---- Chai's BDD subset ----------------------------------------------------------------------
+function __AssertionError(message, expected, actual) {
+  var e = new Error(message);
+  e.name = "AssertionError";
+  e.__expected = expected; e.__actual = actual;
+  return e;
+}
+
+function __type(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+function __deepEqual(a, b) {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  var ka = Object.keys(a), kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (var i = 0; i < ka.length; i++) if (!__deepEqual(a[ka[i]], b[ka[i]])) return false;
+  return true;
+}
+
+function Assertion(obj, message) {
+  this._obj = obj; this._negate = false; this._deep = false; this._message = message;
+}
+["to", "be", "been", "is", "that", "which", "and", "has", "have", "with", "at", "of", "same", "but", "does", "still", "also"].forEach(function (w) {
+  Object.defineProperty(Assertion.prototype, w, { get: function () { return this; } });
+});
+Object.defineProperty(Assertion.prototype, "not", { get: function () { this._negate = !this._negate; return this; } });
+Object.defineProperty(Assertion.prototype, "deep", { get: function () { this._deep = true; return this; } });
+Assertion.prototype._assert = function (ok, positive, negative, expected) {
+  if (this._negate) ok = !ok;
+  if (!ok) {
+    var msg = (this._negate ? negative : positive).replace("#{act}", __str(this._obj)).replace("#{exp}", __str(expected));
+    if (this._message) msg = this._message + ": " + msg;
+    throw __AssertionError(msg, this._negate ? "not " + __str(expected) : __str(expected), __str(this._obj));
+  }
+  return this;
+};
+function __method(names, fn) { names.forEach(function (n) { Assertion.prototype[n] = fn; }); }
+function __getter(names, fn) { names.forEach(function (n) { Object.defineProperty(Assertion.prototype, n, { get: fn }); }); }
+
+__method(["equal", "equals", "eq"], function (v) {
+  var ok = this._deep ? __deepEqual(this._obj, v) : this._obj === v;
+  return this._assert(ok, "expected #{act} to equal #{exp}", "expected #{act} to not equal #{exp}", v);
+});
+__method(["eql", "eqls"], function (v) {
+  return this._assert(__deepEqual(this._obj, v), "expected #{act} to deeply equal #{exp}", "expected #{act} to not deeply equal #{exp}", v);
+});
+__method(["oneOf"], function (list) {
+  var o = this._obj, ok = false;
+  for (var i = 0; i < list.length; i++) if (list[i] === o || __deepEqual(list[i], o)) ok = true;
+  return this._assert(ok, "expected #{act} to be one of #{exp}", "expected #{act} to not be one of #{exp}", list);
+});
+__method(["include", "includes", "contain", "contains"], function (v) {
+  var o = this._obj, ok = false;
+  if (typeof o === "string") ok = o.indexOf(v) >= 0;
+  else if (Array.isArray(o)) { for (var i = 0; i < o.length; i++) if (o[i] === v || __deepEqual(o[i], v)) ok = true; }
+  else if (o && typeof o === "object" && v && typeof v === "object") { ok = true; for (var k in v) if (!__deepEqual(o[k], v[k])) ok = false; }
+  return this._assert(ok, "expected #{act} to include #{exp}", "expected #{act} to not include #{exp}", v);
+});
+__method(["property"], function (name, value) {
+  var o = this._obj;
+  var has = o !== null && o !== undefined && (typeof o === "object" ? name in o : o[name] !== undefined);
+  if (arguments.length > 1) {
+    var ok = has && (this._deep ? __deepEqual(o[name], value) : o[name] === value);
+    this._assert(ok, "expected #{act} to have property '" + name + "' of #{exp}", "expected #{act} to not have property '" + name + "' of #{exp}", value);
+  } else {
+    this._assert(has, "expected #{act} to have property '" + name + "'", "expected #{act} to not have property '" + name + "'", name);
+  }
+  if (has) { var next = new Assertion(o[name], this._message); return next; }
+  return this;
+});
+__method(["a", "an"], function (t) {
+  t = String(t).toLowerCase();
+  return this._assert(__type(this._obj) === t, "expected #{act} to be a " + t, "expected #{act} not to be a " + t, t);
+});
+__method(["above", "gt", "greaterThan"], function (n) { return this._assert(this._obj > n, "expected #{act} to be above #{exp}", "expected #{act} to be at most #{exp}", n); });
+__method(["below", "lt", "lessThan"], function (n) { return this._assert(this._obj < n, "expected #{act} to be below #{exp}", "expected #{act} to be at least #{exp}", n); });
+__method(["least", "gte"], function (n) { return this._assert(this._obj >= n, "expected #{act} to be at least #{exp}", "expected #{act} to be below #{exp}", n); });
+__method(["most", "lte"], function (n) { return this._assert(this._obj <= n, "expected #{act} to be at most #{exp}", "expected #{act} to be above #{exp}", n); });
+__method(["within"], function (a, b) { return this._assert(this._obj >= a && this._obj <= b, "expected #{act} to be within " + a + ".." + b, "expected #{act} to not be within " + a + ".." + b, a + ".." + b); });
+__method(["match", "matches"], function (re) { return this._assert(re.test(String(this._obj)), "expected #{act} to match #{exp}", "expected #{act} not to match #{exp}", String(re)); });
+__method(["lengthOf"], function (n) {
+  var len = this._obj == null ? undefined : this._obj.length;
+  return this._assert(len === n, "expected #{act} to have a length of " + n + " but got " + len, "expected #{act} to not have a length of " + n, n);
+});
+Object.defineProperty(Assertion.prototype, "length", { get: function () { var self = this; var f = function (n) { return Assertion.prototype.lengthOf.call(self, n); }; return f; } });
+__method(["keys"], function () {
+  var want = Array.isArray(arguments[0]) ? arguments[0] : Array.prototype.slice.call(arguments);
+  var o = this._obj || {}, ok = true;
+  for (var i = 0; i < want.length; i++) if (!(want[i] in o)) ok = false;
+  return this._assert(ok, "expected #{act} to have keys #{exp}", "expected #{act} to not have keys #{exp}", want);
+});
+__method(["status"], function (code) { return pm.response.to.have.status.call(null, code); });
+__getter(["exist"], function () { return this._assert(this._obj !== null && this._obj !== undefined, "expected #{act} to exist", "expected #{act} to not exist", "a value"); });
+__getter(["true"], function () { return this._assert(this._obj === true, "expected #{act} to be true", "expected #{act} to be false", true); });
+__getter(["false"], function () { return this._assert(this._obj === false, "expected #{act} to be false", "expected #{act} to be true", false); });
+__getter(["null"], function () { return this._assert(this._obj === null, "expected #{act} to be null", "expected #{act} not to be null", null); });
+__getter(["undefined"], function () { return this._assert(this._obj === undefined, "expected #{act} to be undefined", "expected #{act} not to be undefined", "undefined"); });
+__getter(["ok"], function () { return this._assert(!!this._obj, "expected #{act} to be truthy", "expected #{act} to be falsy", "truthy"); });
+__getter(["empty"], function () {
+  var o = this._obj, e = o == null || (typeof o === "string" || Array.isArray(o) ? o.length === 0 : typeof o === "object" && Object.keys(o).length === 0);
+  return this._assert(e, "expected #{act} to be empty", "expected #{act} not to be empty", "empty");
+});
+
+// ---- pm ----------------------------------------------------------------------------------------
+var __req = __s.request;
+var __reqHeaders = __headerList(__req.headers);
+var __res = __s.response;
+
+function __responseApi() {
+  if (!__res) return undefined;
+  var headers = __headerList(__res.headers);
+  var api = {
+    code: __res.code, status: __res.status, responseTime: __res.responseTime, responseSize: __res.body.length,
+    headers: headers,
+    text: function () { return __res.body; },
+    json: function () { return JSON.parse(__res.body); },
+    reason: function () { return __res.status; }
+  };
+  var have = {
+    status: function (want) {
+      if (typeof want === "number") {
+        if (__res.code !== want) throw __AssertionError("expected response to have status code " + want + " but got " + __res.code, String(want), String(__res.code));
+      } else if (__res.status !== want) throw __AssertionError("expected response to have status reason '" + want + "' but got '" + __res.status + "'", want, __res.status);
+    },
+    header: function (k, v) {
+      var got = headers.get(k);
+      if (got === undefined) throw __AssertionError("expected response to have header " + k, k, "absent");
+      if (arguments.length > 1 && got !== v) throw __AssertionError("expected response to have header " + k + " with value " + v + " but got " + got, v, got);
+    },
+    body: function (v) {
+      if (arguments.length && __res.body !== v) throw __AssertionError("expected response body to equal " + __str(v), __str(v), __res.body);
+    },
+    jsonBody: function (path) {
+      var j; try { j = JSON.parse(__res.body); } catch (e) { throw __AssertionError("expected response body to be JSON", "JSON", "not JSON"); }
+      if (path && j[path] === undefined) throw __AssertionError("expected response JSON to have " + path, path, "absent");
+    }
+  };
+  var be = {};
+  Object.defineProperty(be, "ok", { get: function () { if (__res.code < 200 || __res.code > 299) throw __AssertionError("expected response code to be 2XX but got " + __res.code, "2XX", String(__res.code)); } });
+  Object.defineProperty(be, "success", { get: function () { return be.ok; } });
+  Object.defineProperty(be, "json", { get: function () { have.jsonBody(); } });
+  Object.defineProperty(be, "clientError", { get: function () { if (__res.code < 400 || __res.code > 499) throw __AssertionError("expected response code to be 4XX but got " + __res.code, "4XX", String(__res.code)); } });
+  Object.defineProperty(be, "serverError", { get: function () { if (__res.code < 500) throw __AssertionError("expected response code to be 5XX but got " + __res.code, "5XX", String(__res.code)); } });
+  api.to = { have: have, be: be };
+  api.to.not = { have: { status: function (want) { if (__res.code === want) throw __AssertionError("expected response to not have status code " + want, "not " + want, String(__res.code)); } } };
+  return api;
+}
+
+var pm = {
+  environment: __scope("environment"),
+  globals: __scope("globals"),
+  collectionVariables: __scope("collection"),
+  iterationData: __scope("data"),
+  variables: {
+    get: function (k) { return __lookup(k); },
+    set: function (k, v) { __s.local[k] = typeof v === "string" ? v : __str(v); },
+    unset: function (k) { delete __s.local[k]; },
+    has: function (k) { return __lookup(k) !== undefined; },
+    replaceIn: function (t) { return __replace(t); },
+    toObject: function () { var o = {}; ["globals", "collection", "environment", "data", "local"].forEach(function (s) { for (var k in __s[s]) o[k] = __s[s][k]; }); return o; }
+  },
+  info: __s.info,
+  request: {
+    url: { toString: function () { return __req.url; }, getHost: function () { var m = /^[a-z]+:\/\/([^\/:?]+)/i.exec(__req.url); return m ? m[1] : ""; } },
+    method: __req.method,
+    headers: __reqHeaders,
+    body: __req.body
+  },
+  response: __responseApi(),
+  test: function (name, fn) {
+    try {
+      if (typeof fn === "function") fn();
+      __tests.push({ name: String(name), passed: true });
+    } catch (e) {
+      __tests.push({ name: String(name), passed: false, error: (e && e.message) || String(e), expected: e && e.__expected, actual: e && e.__actual });
+    }
+  },
+  expect: function (v, message) { return new Assertion(v, message); },
+  setNextRequest: function (name) { __next = name === undefined ? null : name; __nextSet = true; },
+  sendRequest: function () { throw new Error("pm.sendRequest is not supported by fhircheck: scripts get no network access"); }
+};
+pm.test.skip = function (name) { __tests.push({ name: String(name), passed: true, skipped: true }); };
+
+var console = {};
+["log", "info", "warn", "error", "debug"].forEach(function (l) {
+  console[l] = function () { __logs.push(Array.prototype.map.call(arguments, __str).join(" ")); };
+});
+
+// ---- the legacy sandbox -------------------------------------------------------------------------
+var tests = {};
+var responseBody = __res ? __res.body : undefined;
+var responseCode = __res ? { code: __res.code, name: __res.status, detail: __res.status } : undefined;
+var responseTime = __res ? __res.responseTime : undefined;
+var responseHeaders = __res ? __headerList(__res.headers).toObject() : undefined;
+var environment = __s.environment;
+var globals = __s.globals;
+var data = __s.data;
+var request = { url: __req.url, method: __req.method, headers: __reqHeaders.toObject(), data: __req.body, name: __s.info.requestName };
+var iteration = __s.info.iteration;
+var postman = {
+  setEnvironmentVariable: function (k, v) { pm.environment.set(k, v); },
+  getEnvironmentVariable: function (k) { return pm.environment.get(k); },
+  clearEnvironmentVariable: function (k) { pm.environment.unset(k); },
+  clearEnvironmentVariables: function () { pm.environment.clear(); },
+  setGlobalVariable: function (k, v) { pm.globals.set(k, v); },
+  getGlobalVariable: function (k) { return pm.globals.get(k); },
+  clearGlobalVariable: function (k) { pm.globals.unset(k); },
+  setNextRequest: function (n) { pm.setNextRequest(n); },
+  getResponseHeader: function (k) { return __res ? __headerList(__res.headers).get(k) : undefined; }
+};
+function require(name) { throw new Error("require('" + name + "') is not available in fhircheck scripts"); }
+
+function __finish() {
+  for (var k in tests) {
+    if (Object.prototype.hasOwnProperty.call(tests, k)) __tests.push({ name: k, passed: !!tests[k], error: tests[k] ? undefined : "tests[\"" + k + "\"] was " + __str(tests[k]) });
+  }
+  return JSON.stringify({
+    globals: __s.globals, collection: __s.collection, environment: __s.environment, local: __s.local,
+    tests: __tests, logs: __logs, next: __next, nextSet: __nextSet,
+    headers: __reqHeaders.all(), url: __req.url
+  });
+}

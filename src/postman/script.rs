@@ -1,0 +1,389 @@
+//! Runs Postman scripts in QuickJS (rquickjs). One runtime per run; a fresh context per script.
+//! The API lives in `prelude.js`; state goes in and out as JSON, so the boundary stays small.
+//! No file system and no network exist in the context; a time limit stops endless loops.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rquickjs::{Context, Runtime};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+const PRELUDE: &str = include_str!("prelude.js");
+
+/// What a script sees.
+#[derive(Debug, Clone, Serialize)]
+pub struct Input {
+    pub globals: Map<String, Value>,
+    pub collection: Map<String, Value>,
+    pub environment: Map<String, Value>,
+    pub data: Map<String, Value>,
+    pub local: Map<String, Value>,
+    pub request: ScriptRequest,
+    pub response: Option<ScriptResponse>,
+    pub info: Info,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptRequest {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<Header>,
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptResponse {
+    pub code: u16,
+    pub status: String,
+    pub headers: Vec<Header>,
+    pub body: String,
+    #[serde(rename = "responseTime")]
+    pub response_time: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Info {
+    #[serde(rename = "eventName")]
+    pub event_name: String,
+    pub iteration: usize,
+    #[serde(rename = "iterationCount")]
+    pub iteration_count: usize,
+    #[serde(rename = "requestName")]
+    pub request_name: String,
+    #[serde(rename = "requestId")]
+    pub request_id: String,
+}
+
+/// What a script changed and decided.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Output {
+    pub globals: Map<String, Value>,
+    pub collection: Map<String, Value>,
+    pub environment: Map<String, Value>,
+    pub local: Map<String, Value>,
+    pub tests: Vec<TestResult>,
+    pub logs: Vec<String>,
+    /// `pm.setNextRequest`: a name, or null to stop.
+    pub next: Option<String>,
+    #[serde(rename = "nextSet")]
+    pub next_set: bool,
+    pub headers: Vec<Header>,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TestResult {
+    pub name: String,
+    pub passed: bool,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub expected: Option<String>,
+    #[serde(default)]
+    pub actual: Option<String>,
+    #[serde(default)]
+    pub skipped: bool,
+}
+
+/// A script that threw, or ran too long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptError {
+    pub message: String,
+    /// 1-based line in the script, when known.
+    pub line: Option<u32>,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "line {l}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+pub struct Engine {
+    rt: Runtime,
+    deadline: Arc<Mutex<Instant>>,
+    limit: Duration,
+}
+
+impl Engine {
+    pub fn new(limit: Duration) -> Result<Engine, String> {
+        let rt = Runtime::new().map_err(|e| format!("cannot start the script engine: {e}"))?;
+        rt.set_memory_limit(128 * 1024 * 1024);
+        rt.set_max_stack_size(1024 * 1024);
+        let deadline = Arc::new(Mutex::new(Instant::now() + limit));
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || {
+            Instant::now() > *d.lock().unwrap_or_else(|e| e.into_inner())
+        })));
+        Ok(Engine {
+            rt,
+            deadline,
+            limit,
+        })
+    }
+
+    /// Runs `source` with `input`; returns what it changed.
+    pub fn run(&self, source: &str, input: &Input) -> Result<Output, ScriptError> {
+        *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + self.limit;
+        let ctx = Context::full(&self.rt).map_err(|e| ScriptError {
+            message: format!("cannot create a script context: {e}"),
+            line: None,
+        })?;
+        let input = serde_json::to_string(input).unwrap_or_default();
+        let limit = self.limit;
+        ctx.with(|ctx| {
+            let fail = |ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error, user: bool| -> ScriptError {
+                let (message, line) = if e.is_exception() {
+                    let ex = ctx.catch();
+                    let message = ex
+                        .as_object()
+                        .and_then(|o| o.get::<_, String>("message").ok())
+                        .or_else(|| ex.as_string().and_then(|s| s.to_string().ok()))
+                        .unwrap_or_else(|| "the script threw an exception".into());
+                    let stack = ex
+                        .as_object()
+                        .and_then(|o| o.get::<_, String>("stack").ok())
+                        .unwrap_or_default();
+                    (
+                        message,
+                        if user {
+                            first_line_number(&stack)
+                        } else {
+                            None
+                        },
+                    )
+                } else {
+                    (e.to_string(), None)
+                };
+                if message.contains("interrupted") {
+                    ScriptError {
+                        message: format!(
+                            "the script ran longer than {} ms and was stopped (an endless loop?)",
+                            limit.as_millis()
+                        ),
+                        line: None,
+                    }
+                } else {
+                    ScriptError { message, line }
+                }
+            };
+            ctx.globals()
+                .set("__input", input)
+                .map_err(|e| fail(&ctx, e, false))?;
+            let mut opts = rquickjs::context::EvalOptions::default();
+            opts.global = true;
+            opts.strict = false;
+            ctx.eval_with_options::<(), _>(PRELUDE, opts)
+                .map_err(|e| fail(&ctx, e, false))?;
+            let mut opts = rquickjs::context::EvalOptions::default();
+            opts.global = true;
+            opts.strict = false;
+            opts.backtrace_barrier = true;
+            ctx.eval_with_options::<(), _>(source, opts)
+                .map_err(|e| fail(&ctx, e, true))?;
+            let out: String = ctx.eval("__finish()").map_err(|e| fail(&ctx, e, false))?;
+            serde_json::from_str(&out).map_err(|e| ScriptError {
+                message: format!("the script's state could not be read back: {e}"),
+                line: None,
+            })
+        })
+    }
+}
+
+/// Names of the prelude's own functions, whose stack frames are not the user's.
+fn prelude_function(name: &str) -> bool {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let re = regex::Regex::new(
+                r"(?:function\s+([A-Za-z_$][\w$]*)|([A-Za-z_$][\w$]*)\s*:\s*function)",
+            )
+            .unwrap_or_else(|_| unreachable!());
+            re.captures_iter(PRELUDE)
+                .filter_map(|c| {
+                    c.get(1)
+                        .or_else(|| c.get(2))
+                        .map(|m| m.as_str().to_string())
+                })
+                .collect()
+        })
+        .iter()
+        .any(|n| n == name)
+}
+
+/// The line of the first frame of the user's script in a QuickJS stack trace
+/// (`at <eval> (eval_script:3:1)`), skipping frames inside the `pm` API.
+fn first_line_number(stack: &str) -> Option<u32> {
+    stack.lines().find_map(|l| {
+        let func = l
+            .trim()
+            .strip_prefix("at ")
+            .and_then(|r| r.split(" (").next())
+            .unwrap_or("");
+        if prelude_function(func) {
+            return None;
+        }
+        let inner = l.rsplit_once('(')?.1.trim_end_matches(')');
+        let mut parts = inner.rsplit(':');
+        let last = parts.next()?;
+        let second = parts.next();
+        // `file:line:col` or `file:line`
+        match second.and_then(|s| s.parse().ok()) {
+            Some(line) if last.parse::<u32>().is_ok() => Some(line),
+            _ => last.parse().ok(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(response: Option<(u16, &str)>) -> Input {
+        Input {
+            globals: Map::new(),
+            collection: Map::new(),
+            environment: [("fhirurl".to_string(), Value::String("http://h/fhir".into()))]
+                .into_iter()
+                .collect(),
+            data: Map::new(),
+            local: Map::new(),
+            request: ScriptRequest {
+                url: "{{fhirurl}}/Patient".into(),
+                method: "GET".into(),
+                headers: vec![],
+                body: None,
+            },
+            response: response.map(|(code, body)| ScriptResponse {
+                code,
+                status: "OK".into(),
+                headers: vec![Header {
+                    key: "Content-Type".into(),
+                    value: "application/fhir+json".into(),
+                }],
+                body: body.into(),
+                response_time: 5,
+            }),
+            info: Info {
+                event_name: "test".into(),
+                iteration: 0,
+                iteration_count: 1,
+                request_name: "r".into(),
+                request_id: "1".into(),
+            },
+        }
+    }
+
+    fn engine() -> Engine {
+        Engine::new(Duration::from_millis(500)).unwrap()
+    }
+
+    #[test]
+    fn pm_api_and_chai_chains() {
+        let src = r#"
+            pm.test("status", function () { pm.response.to.have.status(200); });
+            pm.test("json", function () {
+                var j = pm.response.json();
+                pm.expect(j.resourceType).to.eql("Bundle");
+                pm.expect(j.total).to.be.a("number").and.to.be.above(0);
+                pm.expect(j.entry).to.have.lengthOf(1);
+                pm.expect(j).to.have.property("type", "searchset");
+                pm.expect(j.type).to.be.oneOf(["searchset", "history"]);
+                pm.expect(j.entry[0]).to.include({id: "p1"});
+                pm.expect(j.missing).to.not.exist;
+                pm.expect(true).to.be.true;
+                pm.expect("abc").to.include("b");
+                pm.expect(j.total).to.not.equal(2);
+                pm.response.to.have.header("content-type");
+                pm.response.to.be.ok;
+            });
+            pm.test("fails", function () { pm.expect(pm.response.code).to.equal(201); });
+            pm.environment.set("count", pm.response.json().total);
+            pm.variables.set("local1", "x");
+            pm.collectionVariables.set("c1", pm.variables.replaceIn("{{fhirurl}}/x"));
+            console.log("hello", {a: 1});
+            pm.setNextRequest(null);
+        "#;
+        let out = engine().run(src, &input(Some((200, r#"{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{"id":"p1"}]}"#)))).unwrap();
+        let names: Vec<(&str, bool)> = out
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.passed))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("status", true), ("json", true), ("fails", false)],
+            "{:?}",
+            out.tests
+        );
+        assert_eq!(
+            out.tests[2].error.as_deref(),
+            Some("expected 200 to equal 201")
+        );
+        assert_eq!(out.tests[2].expected.as_deref(), Some("201"));
+        assert_eq!(out.environment["count"], "1");
+        assert_eq!(out.local["local1"], "x");
+        assert_eq!(out.collection["c1"], "http://h/fhir/x");
+        assert_eq!(out.logs, vec!["hello {\"a\":1}"]);
+        assert!(out.next_set && out.next.is_none());
+    }
+
+    #[test]
+    fn legacy_globals() {
+        let src = r#"
+            var jsonData = JSON.parse(responseBody);
+            postman.setEnvironmentVariable("bearerToken", jsonData.access_token);
+            tests["Status code is 200"] = responseCode.code === 200;
+            tests["has token"] = !!jsonData.access_token;
+            tests["wrong"] = responseCode.code === 500;
+        "#;
+        let out = engine()
+            .run(
+                src,
+                &input(Some((200, r#"{"access_token":"abc.def.ghi"}"#))),
+            )
+            .unwrap();
+        assert_eq!(out.environment["bearerToken"], "abc.def.ghi");
+        let passed: Vec<bool> = out.tests.iter().map(|t| t.passed).collect();
+        assert_eq!(passed, vec![true, true, false]);
+    }
+
+    #[test]
+    fn errors_carry_the_line_and_loops_are_stopped() {
+        let e = engine()
+            .run("var a = 1;\nvar b = 2;\nnotDefined();\n", &input(None))
+            .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e:?}");
+        assert!(e.message.contains("notDefined"), "{e:?}");
+        let e = engine().run("while (true) {}", &input(None)).unwrap_err();
+        assert!(e.message.contains("was stopped"), "{e:?}");
+        let e = engine()
+            .run("var a;\nrequire('fs')", &input(None))
+            .unwrap_err();
+        assert!(e.message.contains("not available"), "{e:?}");
+        assert_eq!(e.line, Some(2), "the user's line, not the prelude's");
+        // The engine is still usable after an interrupted script.
+        assert!(engine()
+            .run("pm.test('ok', function(){})", &input(None))
+            .is_ok());
+    }
+
+    #[test]
+    fn request_headers_can_be_changed() {
+        let out = engine()
+            .run("pm.request.headers.add({key: 'X-A', value: '1'}); pm.request.headers.upsert({key: 'x-a', value: '2'});", &input(None))
+            .unwrap();
+        assert_eq!(out.headers.len(), 1);
+        assert_eq!(out.headers[0].value, "2");
+    }
+}

@@ -1,0 +1,391 @@
+//! Postman collections run unchanged; Newman's flags; `import postman`.
+
+use std::path::{Path, PathBuf};
+
+use crate::{fhircheck, fixture, normalize, snap, Target};
+use fhircheck::sandbox::registrations as reg;
+
+/// A Postman environment for the sandbox, in the variable names Microsoft's samples use.
+fn postman_env(t: &Target, extra: &[(&str, &str)]) -> PathBuf {
+    let ep = &t.sandbox.endpoints;
+    let mut values = vec![
+        serde_json::json!({"key": "tenantId", "value": ep.client.tenant_id, "enabled": true}),
+        serde_json::json!({"key": "clientId", "value": ep.client.client_id, "enabled": true}),
+        serde_json::json!({"key": "clientSecret", "value": ep.client.client_secret, "type": "secret", "enabled": true}),
+        serde_json::json!({"key": "resource", "value": ep.client.resource, "enabled": true}),
+        serde_json::json!({"key": "fhirurl", "value": ep.fhir_url, "enabled": true}),
+        serde_json::json!({"key": "authority", "value": ep.authority_host, "enabled": true}),
+        serde_json::json!({"key": "bearerToken", "value": "", "enabled": true}),
+        serde_json::json!({"key": "unused", "value": "x", "enabled": false}),
+    ];
+    for (k, v) in extra {
+        values.push(serde_json::json!({"key": k, "value": v, "enabled": true}));
+    }
+    let path = t.dir.path().join("sandbox.postman_environment.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({"name": "sandbox", "values": values}))
+            .unwrap(),
+    )
+    .unwrap();
+    path
+}
+
+fn legacy() -> PathBuf {
+    fixture("postman/azure-sample-legacy.postman_collection.json")
+}
+
+fn run_legacy(t: &Target, extra: &[&str]) -> crate::Ran {
+    let env = postman_env(t, &[]);
+    let mut args = vec![
+        "run",
+        legacy().to_str().unwrap().to_string().leak() as &str,
+        "-e",
+        env.to_str().unwrap().to_string().leak(),
+        "--authority-host",
+        t.sandbox.endpoints.authority_host.clone().leak(),
+    ];
+    args.extend_from_slice(extra);
+    fhircheck(&args)
+}
+
+#[test]
+fn published_sample_style_runs_green_unchanged() {
+    let t = Target::start("healthy");
+    let ran = run_legacy(&t, &[]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    snap!("postman_legacy_healthy", ran.snapshot());
+}
+
+#[test]
+fn broken_registrations_get_the_native_diagnosis() {
+    let t = Target::start("wrong-secret");
+    let ran = run_legacy(&t, &["-q"]);
+    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("cause        the client secret is wrong"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("not its Secret ID"));
+    let t = Target::start("no-role");
+    let ran = run_legacy(&t, &["-q"]);
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.stdout.contains("assign the role FHIR Data Contributor"),
+        "{}",
+        ran.stdout
+    );
+    let t = Target::start("audience-trailing-slash");
+    let ran = run_legacy(&t, &["-q"]);
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.stdout.contains("only by a trailing slash"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn pm_scripts_oauth2_folders_and_iteration_data() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[]);
+    let ran = fhircheck(&[
+        "run",
+        fixture("postman/pm-scripts.postman_collection.json")
+            .to_str()
+            .unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "-d",
+        fixture("postman/families.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(
+        ran.stdout.matches("token `oauth2`").count(),
+        1,
+        "one token for the run"
+    );
+    snap!("postman_pm_scripts", ran.snapshot());
+}
+
+#[test]
+fn set_next_request_folder_and_iteration_count() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[("skipSearch", "true")]);
+    let pm = fixture("postman/pm-scripts.postman_collection.json");
+    let ran = fhircheck(&[
+        "run",
+        pm.to_str().unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "-q",
+        "-r",
+        "json",
+        "--reporter-json-export",
+        t.dir.path().join("r.json").to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(t.dir.path().join("r.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = report["collections"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["type"] == "request")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Metadata", "Create", "Read", "Delete"],
+        "setNextRequest skipped Search"
+    );
+
+    let env = postman_env(&t, &[]);
+    let ran = fhircheck(&[
+        "run",
+        pm.to_str().unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "--folder",
+        "Public",
+        "-n",
+        "3",
+    ]);
+    assert_eq!(ran.code, 0);
+    assert_eq!(
+        ran.stdout.matches("PASS  iteration").count(),
+        3,
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("Patients"));
+}
+
+#[test]
+fn v20_collections_and_env_var_overrides() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[]);
+    let ran = fhircheck(&[
+        "run",
+        fixture("postman/v20-basic.postman_collection.json")
+            .to_str()
+            .unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "--env-var",
+        "fhirurl=http://127.0.0.1:1/fhir",
+        "-q",
+    ]);
+    // --env-var overrides the environment file: the token is now asked for an unknown resource.
+    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert!(ran.stdout.contains("AADSTS500011"), "{}", ran.stdout);
+    let ran = fhircheck(&[
+        "run",
+        fixture("postman/v20-basic.postman_collection.json")
+            .to_str()
+            .unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+}
+
+#[test]
+fn script_errors_loops_and_failed_tests() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[]);
+    let ran = fhircheck(&[
+        "run",
+        fixture("postman/broken-scripts.postman_collection.json")
+            .to_str()
+            .unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "--timeout-script",
+        "300",
+    ]);
+    assert_eq!(
+        ran.code, 4,
+        "script errors are errors of their request: {}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains("test script of \"Throws on line 3\", line 3: "),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains("test script of \"No network from scripts\", line 1: pm.sendRequest"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran
+        .stdout
+        .contains("ran longer than 300 ms and was stopped"));
+    assert!(ran
+        .stdout
+        .contains("expected response to have status code 418 but got 200"));
+    assert!(ran.stdout.contains("scripts get no network access"));
+    snap!("postman_broken_scripts", ran.snapshot());
+}
+
+#[test]
+fn every_pm_test_is_a_junit_testcase() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[]);
+    let junit = t.dir.path().join("junit.xml");
+    let ran = fhircheck(&[
+        "run",
+        fixture("postman/broken-scripts.postman_collection.json")
+            .to_str()
+            .unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "--timeout-script",
+        "300",
+        "--reporter-junit-export",
+        junit.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(ran.code, 4);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains(r#"<testcase name="status is 418""#), "{xml}");
+    assert!(xml.contains(r#"<testcase name="passes""#));
+    assert!(xml.contains("expected response to have status code 418 but got 200"));
+    snap!(
+        "postman_junit",
+        normalize(
+            &regex::Regex::new(r#"time="[0-9.]+""#)
+                .unwrap()
+                .replace_all(&xml, "time=\"[T]\"")
+        )
+    );
+}
+
+#[test]
+fn export_environment_masks_secrets() {
+    let t = Target::start("healthy");
+    let out = t.dir.path().join("exported.json");
+    let ran = run_legacy(&t, &["-q", "--export-environment", out.to_str().unwrap()]);
+    assert_eq!(ran.code, 0);
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let get = |k: &str| {
+        env["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == k)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(get("bearerToken")["value"], "***");
+    assert_eq!(get("clientSecret")["value"], "***");
+    assert_eq!(get("fhirurl")["value"], t.fhir_url());
+    assert!(get("patientId")["value"].as_str().unwrap().len() == 36);
+}
+
+#[test]
+fn postman_runs_leak_nothing() {
+    let t = Target::start("healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let env = postman_env(&t, &[]);
+    let ran = fhircheck(&[
+        "run",
+        legacy().to_str().unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "--authority-host",
+        &t.sandbox.endpoints.authority_host,
+        "-v",
+        "-r",
+        "cli,json,junit,html",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0);
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+        .unwrap();
+    let mut all = vec![ran.stdout, ran.stderr];
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        all.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    for text in all {
+        assert!(
+            !text.contains(reg::SECRET_VALUE) && !jwt.is_match(&text),
+            "{text}"
+        );
+    }
+}
+
+fn import(t: &Target, from: &Path) -> PathBuf {
+    let env = postman_env(t, &[]);
+    let out = t.dir.path().join("imported.json");
+    let ran = fhircheck(&[
+        "import",
+        "postman",
+        from.to_str().unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    out
+}
+
+#[test]
+fn import_validates_and_runs_with_the_same_outcome() {
+    for (scenario, exit) in [("healthy", 0), ("no-role", 1), ("wrong-secret", 3)] {
+        let t = Target::start(scenario);
+        let out = import(&t, &legacy());
+        let postman = run_legacy(&t, &["-q"]);
+        let env = postman_env(&t, &[]);
+        let native = fhircheck(&[
+            "run",
+            out.to_str().unwrap(),
+            "-e",
+            env.to_str().unwrap(),
+            "--var",
+            &format!("authority_host={}", t.sandbox.endpoints.authority_host),
+            "-q",
+        ]);
+        assert_eq!(
+            (postman.code, native.code),
+            (exit, exit),
+            "{scenario}: {}\n{}",
+            postman.stdout,
+            native.stdout
+        );
+    }
+    let t = Target::start("healthy");
+    let out = import(&t, &legacy());
+    // Against the published schema, with a real validator.
+    let script = "import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1]))); print('valid')";
+    let v = std::process::Command::new("python3")
+        .args([
+            "-c",
+            script,
+            crate::root()
+                .join("collections/collection.schema.json")
+                .to_str()
+                .unwrap(),
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    snap!(
+        "import_legacy",
+        port.replace_all(&text, "127.0.0.1:[PORT]").into_owned()
+    );
+    let ran = fhircheck(&["import", "postman", legacy().to_str().unwrap()]);
+    snap!("import_legacy_notes", ran.stderr);
+}
