@@ -1,11 +1,10 @@
-// The Postman sandbox API for fhircheck. `__input` (JSON text) holds the variable scopes, the
-// request, the response and run info; `__finish()` returns what the script changed, as JSON.
+// The Postman sandbox API for fhircheck. Evaluated once per run; `__begin()` then sets up one
+// script's state from `__input` (JSON text: the variable scopes, the request, the response, run
+// info), and `__finish()` returns what the script changed, as JSON.
 // Scripts get no file system and no network: none is provided here.
-var __s = JSON.parse(__input);
-var __tests = [];
-var __logs = [];
-var __next = undefined;
-var __nextSet = false;
+var __s, __tests, __logs, __next, __nextSet, __req, __reqHeaders, __res;
+var pm, console, tests, responseBody, responseCode, responseTime, responseHeaders;
+var environment, globals, data, request, iteration, postman;
 
 function __str(v) {
   if (v === undefined) return "undefined";
@@ -169,112 +168,121 @@ __getter(["empty"], function () {
 });
 
 // ---- pm ----------------------------------------------------------------------------------------
-var __req = __s.request;
-var __reqHeaders = __headerList(__req.headers);
-var __res = __s.response;
+function __begin() {
+  __s = JSON.parse(__input);
+  __tests = [];
+  __logs = [];
+  __next = undefined;
+  __nextSet = false;
+  __req = __s.request;
+  __reqHeaders = __headerList(__req.headers);
+  __res = __s.response;
 
-function __responseApi() {
-  if (!__res) return undefined;
-  var headers = __headerList(__res.headers);
-  var api = {
-    code: __res.code, status: __res.status, responseTime: __res.responseTime, responseSize: __res.body.length,
-    headers: headers,
-    text: function () { return __res.body; },
-    json: function () { return JSON.parse(__res.body); },
-    reason: function () { return __res.status; }
+  function __responseApi() {
+    if (!__res) return undefined;
+    var headers = __headerList(__res.headers);
+    var api = {
+      code: __res.code, status: __res.status, responseTime: __res.responseTime, responseSize: __res.body.length,
+      headers: headers,
+      text: function () { return __res.body; },
+      json: function () { return JSON.parse(__res.body); },
+      reason: function () { return __res.status; }
+    };
+    var have = {
+      status: function (want) {
+        if (typeof want === "number") {
+          if (__res.code !== want) throw __AssertionError("expected response to have status code " + want + " but got " + __res.code, String(want), String(__res.code));
+        } else if (__res.status !== want) throw __AssertionError("expected response to have status reason '" + want + "' but got '" + __res.status + "'", want, __res.status);
+      },
+      header: function (k, v) {
+        var got = headers.get(k);
+        if (got === undefined) throw __AssertionError("expected response to have header " + k, k, "absent");
+        if (arguments.length > 1 && got !== v) throw __AssertionError("expected response to have header " + k + " with value " + v + " but got " + got, v, got);
+      },
+      body: function (v) {
+        if (arguments.length && __res.body !== v) throw __AssertionError("expected response body to equal " + __str(v), __str(v), __res.body);
+      },
+      jsonBody: function (path) {
+        var j; try { j = JSON.parse(__res.body); } catch (e) { throw __AssertionError("expected response body to be JSON", "JSON", "not JSON"); }
+        if (path && j[path] === undefined) throw __AssertionError("expected response JSON to have " + path, path, "absent");
+      }
+    };
+    var be = {};
+    Object.defineProperty(be, "ok", { get: function () { if (__res.code < 200 || __res.code > 299) throw __AssertionError("expected response code to be 2XX but got " + __res.code, "2XX", String(__res.code)); } });
+    Object.defineProperty(be, "success", { get: function () { return be.ok; } });
+    Object.defineProperty(be, "json", { get: function () { have.jsonBody(); } });
+    Object.defineProperty(be, "clientError", { get: function () { if (__res.code < 400 || __res.code > 499) throw __AssertionError("expected response code to be 4XX but got " + __res.code, "4XX", String(__res.code)); } });
+    Object.defineProperty(be, "serverError", { get: function () { if (__res.code < 500) throw __AssertionError("expected response code to be 5XX but got " + __res.code, "5XX", String(__res.code)); } });
+    api.to = { have: have, be: be };
+    api.to.not = { have: { status: function (want) { if (__res.code === want) throw __AssertionError("expected response to not have status code " + want, "not " + want, String(__res.code)); } } };
+    return api;
+  }
+
+  pm = {
+    environment: __scope("environment"),
+    globals: __scope("globals"),
+    collectionVariables: __scope("collection"),
+    iterationData: __scope("data"),
+    variables: {
+      get: function (k) { return __lookup(k); },
+      set: function (k, v) { __s.local[k] = typeof v === "string" ? v : __str(v); },
+      unset: function (k) { delete __s.local[k]; },
+      has: function (k) { return __lookup(k) !== undefined; },
+      replaceIn: function (t) { return __replace(t); },
+      toObject: function () { var o = {}; ["globals", "collection", "environment", "data", "local"].forEach(function (s) { for (var k in __s[s]) o[k] = __s[s][k]; }); return o; }
+    },
+    info: __s.info,
+    request: {
+      url: { toString: function () { return __req.url; }, getHost: function () { var m = /^[a-z]+:\/\/([^\/:?]+)/i.exec(__req.url); return m ? m[1] : ""; } },
+      method: __req.method,
+      headers: __reqHeaders,
+      body: __req.body
+    },
+    response: __responseApi(),
+    test: function (name, fn) {
+      try {
+        if (typeof fn === "function") fn();
+        __tests.push({ name: String(name), passed: true });
+      } catch (e) {
+        __tests.push({ name: String(name), passed: false, error: (e && e.message) || String(e), expected: e && e.__expected, actual: e && e.__actual });
+      }
+    },
+    expect: function (v, message) { return new Assertion(v, message); },
+    setNextRequest: function (name) { __next = name === undefined ? null : name; __nextSet = true; },
+    sendRequest: function () { throw new Error("pm.sendRequest is not supported by fhircheck: scripts get no network access"); }
   };
-  var have = {
-    status: function (want) {
-      if (typeof want === "number") {
-        if (__res.code !== want) throw __AssertionError("expected response to have status code " + want + " but got " + __res.code, String(want), String(__res.code));
-      } else if (__res.status !== want) throw __AssertionError("expected response to have status reason '" + want + "' but got '" + __res.status + "'", want, __res.status);
-    },
-    header: function (k, v) {
-      var got = headers.get(k);
-      if (got === undefined) throw __AssertionError("expected response to have header " + k, k, "absent");
-      if (arguments.length > 1 && got !== v) throw __AssertionError("expected response to have header " + k + " with value " + v + " but got " + got, v, got);
-    },
-    body: function (v) {
-      if (arguments.length && __res.body !== v) throw __AssertionError("expected response body to equal " + __str(v), __str(v), __res.body);
-    },
-    jsonBody: function (path) {
-      var j; try { j = JSON.parse(__res.body); } catch (e) { throw __AssertionError("expected response body to be JSON", "JSON", "not JSON"); }
-      if (path && j[path] === undefined) throw __AssertionError("expected response JSON to have " + path, path, "absent");
-    }
+  pm.test.skip = function (name) { __tests.push({ name: String(name), passed: true, skipped: true }); };
+
+  console = {};
+  ["log", "info", "warn", "error", "debug"].forEach(function (l) {
+    console[l] = function () { __logs.push(Array.prototype.map.call(arguments, __str).join(" ")); };
+  });
+
+  // ---- the legacy sandbox -------------------------------------------------------------------------
+  tests = {};
+  responseBody = __res ? __res.body : undefined;
+  responseCode = __res ? { code: __res.code, name: __res.status, detail: __res.status } : undefined;
+  responseTime = __res ? __res.responseTime : undefined;
+  responseHeaders = __res ? __headerList(__res.headers).toObject() : undefined;
+  environment = __s.environment;
+  globals = __s.globals;
+  data = __s.data;
+  request = { url: __req.url, method: __req.method, headers: __reqHeaders.toObject(), data: __req.body, name: __s.info.requestName };
+  iteration = __s.info.iteration;
+  postman = {
+    setEnvironmentVariable: function (k, v) { pm.environment.set(k, v); },
+    getEnvironmentVariable: function (k) { return pm.environment.get(k); },
+    clearEnvironmentVariable: function (k) { pm.environment.unset(k); },
+    clearEnvironmentVariables: function () { pm.environment.clear(); },
+    setGlobalVariable: function (k, v) { pm.globals.set(k, v); },
+    getGlobalVariable: function (k) { return pm.globals.get(k); },
+    clearGlobalVariable: function (k) { pm.globals.unset(k); },
+    setNextRequest: function (n) { pm.setNextRequest(n); },
+    getResponseHeader: function (k) { return __res ? __headerList(__res.headers).get(k) : undefined; }
   };
-  var be = {};
-  Object.defineProperty(be, "ok", { get: function () { if (__res.code < 200 || __res.code > 299) throw __AssertionError("expected response code to be 2XX but got " + __res.code, "2XX", String(__res.code)); } });
-  Object.defineProperty(be, "success", { get: function () { return be.ok; } });
-  Object.defineProperty(be, "json", { get: function () { have.jsonBody(); } });
-  Object.defineProperty(be, "clientError", { get: function () { if (__res.code < 400 || __res.code > 499) throw __AssertionError("expected response code to be 4XX but got " + __res.code, "4XX", String(__res.code)); } });
-  Object.defineProperty(be, "serverError", { get: function () { if (__res.code < 500) throw __AssertionError("expected response code to be 5XX but got " + __res.code, "5XX", String(__res.code)); } });
-  api.to = { have: have, be: be };
-  api.to.not = { have: { status: function (want) { if (__res.code === want) throw __AssertionError("expected response to not have status code " + want, "not " + want, String(__res.code)); } } };
-  return api;
+
 }
 
-var pm = {
-  environment: __scope("environment"),
-  globals: __scope("globals"),
-  collectionVariables: __scope("collection"),
-  iterationData: __scope("data"),
-  variables: {
-    get: function (k) { return __lookup(k); },
-    set: function (k, v) { __s.local[k] = typeof v === "string" ? v : __str(v); },
-    unset: function (k) { delete __s.local[k]; },
-    has: function (k) { return __lookup(k) !== undefined; },
-    replaceIn: function (t) { return __replace(t); },
-    toObject: function () { var o = {}; ["globals", "collection", "environment", "data", "local"].forEach(function (s) { for (var k in __s[s]) o[k] = __s[s][k]; }); return o; }
-  },
-  info: __s.info,
-  request: {
-    url: { toString: function () { return __req.url; }, getHost: function () { var m = /^[a-z]+:\/\/([^\/:?]+)/i.exec(__req.url); return m ? m[1] : ""; } },
-    method: __req.method,
-    headers: __reqHeaders,
-    body: __req.body
-  },
-  response: __responseApi(),
-  test: function (name, fn) {
-    try {
-      if (typeof fn === "function") fn();
-      __tests.push({ name: String(name), passed: true });
-    } catch (e) {
-      __tests.push({ name: String(name), passed: false, error: (e && e.message) || String(e), expected: e && e.__expected, actual: e && e.__actual });
-    }
-  },
-  expect: function (v, message) { return new Assertion(v, message); },
-  setNextRequest: function (name) { __next = name === undefined ? null : name; __nextSet = true; },
-  sendRequest: function () { throw new Error("pm.sendRequest is not supported by fhircheck: scripts get no network access"); }
-};
-pm.test.skip = function (name) { __tests.push({ name: String(name), passed: true, skipped: true }); };
-
-var console = {};
-["log", "info", "warn", "error", "debug"].forEach(function (l) {
-  console[l] = function () { __logs.push(Array.prototype.map.call(arguments, __str).join(" ")); };
-});
-
-// ---- the legacy sandbox -------------------------------------------------------------------------
-var tests = {};
-var responseBody = __res ? __res.body : undefined;
-var responseCode = __res ? { code: __res.code, name: __res.status, detail: __res.status } : undefined;
-var responseTime = __res ? __res.responseTime : undefined;
-var responseHeaders = __res ? __headerList(__res.headers).toObject() : undefined;
-var environment = __s.environment;
-var globals = __s.globals;
-var data = __s.data;
-var request = { url: __req.url, method: __req.method, headers: __reqHeaders.toObject(), data: __req.body, name: __s.info.requestName };
-var iteration = __s.info.iteration;
-var postman = {
-  setEnvironmentVariable: function (k, v) { pm.environment.set(k, v); },
-  getEnvironmentVariable: function (k) { return pm.environment.get(k); },
-  clearEnvironmentVariable: function (k) { pm.environment.unset(k); },
-  clearEnvironmentVariables: function () { pm.environment.clear(); },
-  setGlobalVariable: function (k, v) { pm.globals.set(k, v); },
-  getGlobalVariable: function (k) { return pm.globals.get(k); },
-  clearGlobalVariable: function (k) { pm.globals.unset(k); },
-  setNextRequest: function (n) { pm.setNextRequest(n); },
-  getResponseHeader: function (k) { return __res ? __headerList(__res.headers).get(k) : undefined; }
-};
 function require(name) { throw new Error("require('" + name + "') is not available in fhircheck scripts"); }
 
 function __finish() {

@@ -110,7 +110,9 @@ impl std::fmt::Display for ScriptError {
 }
 
 pub struct Engine {
-    rt: Runtime,
+    // Declared before the runtime: a context must be dropped before its runtime.
+    ctx: Context,
+    _rt: Runtime,
     deadline: Arc<Mutex<Instant>>,
     limit: Duration,
 }
@@ -125,8 +127,18 @@ impl Engine {
         rt.set_interrupt_handler(Some(Box::new(move || {
             Instant::now() > *d.lock().unwrap_or_else(|e| e.into_inner())
         })));
+        // The API is defined once per run; each script then only resets its state.
+        let ctx = Context::full(&rt).map_err(|e| format!("cannot create a script context: {e}"))?;
+        ctx.with(|ctx| {
+            let mut opts = rquickjs::context::EvalOptions::default();
+            opts.global = true;
+            opts.strict = false;
+            ctx.eval_with_options::<(), _>(PRELUDE, opts)
+        })
+        .map_err(|e| format!("the script API could not be set up: {e}"))?;
         Ok(Engine {
-            rt,
+            ctx,
+            _rt: rt,
             deadline,
             limit,
         })
@@ -135,13 +147,9 @@ impl Engine {
     /// Runs `source` with `input`; returns what it changed.
     pub fn run(&self, source: &str, input: &Input) -> Result<Output, ScriptError> {
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + self.limit;
-        let ctx = Context::full(&self.rt).map_err(|e| ScriptError {
-            message: format!("cannot create a script context: {e}"),
-            line: None,
-        })?;
         let input = serde_json::to_string(input).unwrap_or_default();
         let limit = self.limit;
-        ctx.with(|ctx| {
+        self.ctx.with(|ctx| {
             let fail = |ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error, user: bool| -> ScriptError {
                 let (message, line) = if e.is_exception() {
                     let ex = ctx.catch();
@@ -180,16 +188,16 @@ impl Engine {
             ctx.globals()
                 .set("__input", input)
                 .map_err(|e| fail(&ctx, e, false))?;
-            let mut opts = rquickjs::context::EvalOptions::default();
-            opts.global = true;
-            opts.strict = false;
-            ctx.eval_with_options::<(), _>(PRELUDE, opts)
+            ctx.eval::<(), _>("__begin()")
                 .map_err(|e| fail(&ctx, e, false))?;
+            // A function per script keeps its `var`s its own, as a fresh Postman sandbox would;
+            // the wrapper shares line 1, so line numbers stay the script's.
+            let wrapped = format!("(function () {{ {source}\n}})();");
             let mut opts = rquickjs::context::EvalOptions::default();
             opts.global = true;
             opts.strict = false;
             opts.backtrace_barrier = true;
-            ctx.eval_with_options::<(), _>(source, opts)
+            ctx.eval_with_options::<(), _>(wrapped, opts)
                 .map_err(|e| fail(&ctx, e, true))?;
             let out: String = ctx.eval("__finish()").map_err(|e| fail(&ctx, e, false))?;
             serde_json::from_str(&out).map_err(|e| ScriptError {
@@ -376,6 +384,21 @@ mod tests {
         assert!(engine()
             .run("pm.test('ok', function(){})", &input(None))
             .is_ok());
+    }
+
+    #[test]
+    fn scripts_do_not_see_each_others_vars() {
+        let e = engine();
+        e.run("var leaked = 1; tests['a'] = true;", &input(None))
+            .unwrap();
+        let out = e.run("pm.test('clean', function () { pm.expect(typeof leaked).to.equal('undefined'); });", &input(None)).unwrap();
+        assert_eq!(
+            out.tests.len(),
+            1,
+            "tests[] from the last script is gone: {:?}",
+            out.tests
+        );
+        assert!(out.tests[0].passed, "{:?}", out.tests);
     }
 
     #[test]

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# fhircheck against Newman and Hurl on the same FHIR work, in one run of the shared harness
+# (../shared/bench: nginx fixture on 127.0.0.1:18080, hyperfine, peak RSS).
+#
+#   bench/run.sh                 # setup on first use (apt, newman, hurl: minutes), then every case
+#   ONLY='startup|smoke' bench/run.sh
+#
+# Also prints the script engine's start-up and per-script cost (examples/script_cost.rs).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+SHARED=${SHARED:-$ROOT/../shared/bench}
+WORK=${WORK:-$HERE/work}
+if [ ! -f "$WORK/bench.sh" ]; then
+  mkdir -p "$WORK" && cp -r "$SHARED"/. "$WORK"/ && chmod -R u+w "$WORK"
+fi
+if [ ! -x "$WORK/newman/node_modules/.bin/newman" ] || [ ! -x "$WORK/hurl-root/bin/hurl" ]; then
+  "$WORK/bench.sh" setup
+fi
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin fhircheck --example script_cost
+FC="$ROOT/target/release/fhircheck"
+python3 "$HERE/gen_bulk.py" "$WORK/fhircheck-bulk-1000.json"
+REPORTS="$WORK/fhircheck-reports"
+cat > "$WORK/fhircheck-cases.sh" <<CASES
+# sourced by bench.sh: \$TOKEN, \$C and \$P are the harness's
+add_case startup/fhircheck            fast 0    "$FC --version"
+add_case smoke/fhircheck              fast 3    "$FC run --quiet $HERE/collections/smoke.json"
+add_case smoke/fhircheck-postman      fast 3    "$FC run --quiet \$C/newman/smoke.postman_collection.json"
+add_case bulk/fhircheck-native1000    fast 1000 "$FC run --quiet $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
+add_case bulk/fhircheck-postman1000   fast 1000 "$FC run --quiet \$C/newman/bulk-1000.postman_collection.json --env-var access_token=\$TOKEN"
+add_case bulk/fhircheck-postman-n1000 fast 1000 "$FC run --quiet \$C/newman/bulk-one.postman_collection.json -n 1000 --env-var access_token=\$TOKEN"
+add_case bulk/fhircheck-junit1000     fast 1000 "$FC run --quiet -r json,junit --report-dir $REPORTS $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
+add_case big/fhircheck                fast 1    "$FC run --quiet $HERE/collections/big.json --var access_token=\$TOKEN"
+CASES
+EXTRA="$WORK/fhircheck-cases.sh" "$WORK/bench.sh"
+echo
+echo "== script engine (QuickJS via rquickjs)"
+"$ROOT/target/release/examples/script_cost"

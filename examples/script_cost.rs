@@ -1,0 +1,58 @@
+//! The script engine's cost: creating the runtime once per run, and running one typical
+//! Postman test script (two pm.test blocks on a JSON body). Used by bench/run.sh.
+
+use std::time::{Duration, Instant};
+
+use fhircheck::postman::script::{Engine, Header, Info, Input, ScriptRequest, ScriptResponse};
+
+fn main() {
+    let body = r#"{"resourceType":"Patient","id":"1","name":[{"family":"Kirk"}]}"#;
+    let input = Input {
+        globals: Default::default(),
+        collection: Default::default(),
+        environment: Default::default(),
+        data: Default::default(),
+        local: Default::default(),
+        request: ScriptRequest {
+            url: "http://127.0.0.1/fhir/Patient/1".into(),
+            method: "GET".into(),
+            headers: vec![],
+            body: None,
+        },
+        response: Some(ScriptResponse {
+            code: 200,
+            status: "OK".into(),
+            headers: vec![Header {
+                key: "Content-Type".into(),
+                value: "application/fhir+json".into(),
+            }],
+            body: body.into(),
+            response_time: 1,
+        }),
+        info: Info {
+            event_name: "test".into(),
+            iteration: 0,
+            iteration_count: 1,
+            request_name: "r".into(),
+            request_id: "r".into(),
+        },
+    };
+    let script = "pm.test('status 200', function () { pm.response.to.have.status(200); });\n\
+                  pm.test('is Patient', function () { pm.expect(pm.response.json().resourceType).to.eql('Patient'); });";
+    let t0 = Instant::now();
+    let engine = Engine::new(Duration::from_secs(5)).expect("engine");
+    let startup = t0.elapsed();
+    let first = Instant::now();
+    engine.run(script, &input).expect("script runs");
+    let first = first.elapsed();
+    let n = 1000;
+    let t1 = Instant::now();
+    for _ in 0..n {
+        let out = engine.run(script, &input).expect("script runs");
+        assert!(out.tests.iter().all(|t| t.passed));
+    }
+    let per = t1.elapsed() / n;
+    println!("engine start-up: {:.3} ms", startup.as_secs_f64() * 1000.0);
+    println!("first script:    {:.3} ms", first.as_secs_f64() * 1000.0);
+    println!("per script:      {:.3} ms (mean of {n} runs; the API is set up once per run, state reset per script)", per.as_secs_f64() * 1000.0);
+}
