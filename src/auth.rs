@@ -50,6 +50,8 @@ pub struct ResolvedProfile {
     pub form: Vec<(String, FormValue)>,
     pub basic: Option<(String, Secret)>,
     pub static_token: Option<Secret>,
+    /// A certificate credential: the client assertion is built when the token is requested.
+    pub assertion: Option<AssertionKey>,
     /// The audience asked for: `resource`, or the scope's resource.
     pub resource: Option<String>,
     pub client_id: Option<String>,
@@ -69,6 +71,177 @@ impl FormValue {
             FormValue::Secret(s) => s.expose(),
         }
     }
+}
+
+/// What signs a client assertion.
+#[derive(Debug, Clone)]
+pub struct AssertionKey {
+    pub client_id: String,
+    /// The certificate, DER, for its thumbprint.
+    pub cert_der: Vec<u8>,
+    /// The private key PEM; a secret.
+    pub key_pem: Secret,
+    pub alg: jsonwebtoken::Algorithm,
+    /// Legacy `x5t` (SHA-1) instead of `x5t#S256`.
+    pub sha1: bool,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// `x5t#S256` (or `x5t`) of a certificate: its DER's digest, base64url.
+pub fn thumbprint(cert_der: &[u8], sha1: bool) -> String {
+    let alg = if sha1 {
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY
+    } else {
+        &ring::digest::SHA256
+    };
+    b64url(ring::digest::digest(alg, cert_der).as_ref())
+}
+
+/// The PEM blocks of `text` as (tag, DER).
+pub fn pem_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + 11..];
+        let Some(tag_end) = after.find("-----") else {
+            break;
+        };
+        let tag = after[..tag_end].to_string();
+        let end_marker = format!("-----END {tag}-----");
+        let Some(end) = after.find(&end_marker) else {
+            break;
+        };
+        let body: String = after[tag_end + 5..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(body) {
+            out.push((tag, der));
+        }
+        rest = &after[end + end_marker.len()..];
+    }
+    out
+}
+
+fn pem_text(tag: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    format!(
+        "-----BEGIN {tag}-----\n{}\n-----END {tag}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// Reads a certificate credential from PEM files.
+pub fn load_certificate(
+    profile: &str,
+    client_id: &str,
+    cert_path: &str,
+    key_path: Option<&str>,
+    alg: Option<&str>,
+    x5t: Option<&str>,
+) -> Result<AssertionKey, ProfileError> {
+    let invalid = |message: String| ProfileError::Invalid {
+        profile: profile.to_string(),
+        message,
+    };
+    let lower = cert_path.to_ascii_lowercase();
+    if lower.ends_with(".pfx") || lower.ends_with(".p12") {
+        return Err(invalid(format!(
+            "`{cert_path}` is PKCS#12, which this version does not read; convert it once: openssl pkcs12 -in {cert_path} -out client.pem -nodes"
+        )));
+    }
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map_err(|e| invalid(format!("cannot read the certificate file `{p}`: {e}")))
+    };
+    let cert_text = read(cert_path)?;
+    let blocks = pem_blocks(&cert_text);
+    let cert_der = blocks
+        .iter()
+        .find(|(t, _)| t == "CERTIFICATE")
+        .map(|(_, d)| d.clone())
+        .ok_or_else(|| {
+            invalid(format!(
+                "`{cert_path}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+            ))
+        })?;
+    let key_blocks = match key_path {
+        Some(k) => pem_blocks(&read(k)?),
+        None => blocks,
+    };
+    let (tag, der) = key_blocks
+        .into_iter()
+        .find(|(t, _)| t == "PRIVATE KEY" || t == "RSA PRIVATE KEY")
+        .ok_or_else(|| invalid(format!(
+            "no private key (-----BEGIN PRIVATE KEY-----) in `{}`; give it in the same PEM file or with `private_key`",
+            key_path.unwrap_or(cert_path)
+        )))?;
+    let alg = match alg.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("RS256") => jsonwebtoken::Algorithm::RS256,
+        Some("PS256") => jsonwebtoken::Algorithm::PS256,
+        Some(other) => {
+            return Err(invalid(format!(
+                "`signing_alg` must be RS256 or PS256, not `{other}`"
+            )))
+        }
+    };
+    let sha1 = match x5t.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("sha256") | Some("x5t#s256") => false,
+        Some("sha1") | Some("x5t") => true,
+        Some(other) => {
+            return Err(invalid(format!(
+                "`x5t` must be sha256 or sha1, not `{other}`"
+            )))
+        }
+    };
+    let key_pem = Secret::new(pem_text(&tag, &der));
+    jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.expose().as_bytes()).map_err(|e| {
+        invalid(format!(
+            "the private key can not sign (an RSA key is needed): {e}"
+        ))
+    })?;
+    Ok(AssertionKey {
+        client_id: client_id.to_string(),
+        cert_der,
+        key_pem,
+        alg,
+        sha1,
+    })
+}
+
+/// A client assertion for `token_url`: `aud` the token URL, `iss` = `sub` = the client id, a
+/// unique `jti`, valid for 10 minutes.
+pub fn client_assertion(key: &AssertionKey, token_url: &str, now: i64) -> Result<Secret, String> {
+    let mut header = jsonwebtoken::Header::new(key.alg);
+    header.typ = Some("JWT".into());
+    let tp = thumbprint(&key.cert_der, key.sha1);
+    if key.sha1 {
+        header.x5t = Some(tp);
+    } else {
+        header.x5t_s256 = Some(tp);
+    }
+    let claims = serde_json::json!({
+        "aud": token_url,
+        "iss": key.client_id,
+        "sub": key.client_id,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    });
+    let ek = jsonwebtoken::EncodingKey::from_rsa_pem(key.key_pem.expose().as_bytes())
+        .map_err(|e| e.to_string())?;
+    jsonwebtoken::encode(&header, &claims, &ek)
+        .map(Secret::new)
+        .map_err(|e| format!("cannot sign the client assertion: {e}"))
 }
 
 /// Why a profile could not be turned into a token request.
@@ -140,6 +313,7 @@ pub fn resolve(
         form: Vec::new(),
         basic: None,
         static_token: None,
+        assertion: None,
         resource: None,
         client_id: None,
         tenant: None,
@@ -163,11 +337,32 @@ pub fn resolve(
                 render("client_id", &p.client_id)?,
                 Some("AZURE_CLIENT_ID"),
             )?;
-            let secret = env_or(
-                "client_secret",
-                render("client_secret", &p.client_secret)?,
-                Some("AZURE_CLIENT_SECRET"),
-            )?;
+            let explicit_secret =
+                render("client_secret", &p.client_secret)?.filter(|(v, _)| !v.trim().is_empty());
+            let explicit_cert = render("certificate", &p.certificate)?
+                .map(|(v, _)| v)
+                .filter(|v| !v.trim().is_empty());
+            let env_secret = env
+                .get("AZURE_CLIENT_SECRET")
+                .filter(|v| !v.trim().is_empty());
+            let env_cert = env
+                .get("AZURE_CLIENT_CERTIFICATE_PATH")
+                .filter(|v| !v.trim().is_empty());
+            // A secret named in the profile wins, then a certificate named in the profile, then
+            // the Azure SDK variables in the same order.
+            let credential = match (explicit_secret, explicit_cert, env_secret, env_cert) {
+                (Some((s, _)), _, _, _) => Ok(s.trim().to_string()),
+                (None, Some(c), _, _) => Err(c),
+                (None, None, Some(s), _) => Ok(s.trim().to_string()),
+                (None, None, None, Some(c)) => Err(c.clone()),
+                (None, None, None, None) => {
+                    return Err(ProfileError::Missing {
+                        profile: name.to_string(),
+                        field: "client_secret",
+                        env_hint: " (or `certificate`), or the environment variable AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)".into(),
+                    })
+                }
+            };
             let host = render("authority_host", &p.authority_host)?
                 .map(|(v, _)| v)
                 .filter(|v| !v.trim().is_empty())
@@ -218,7 +413,28 @@ pub fn resolve(
                 "Entra ID {} client credentials",
                 if v1 { "v1" } else { "v2" }
             );
-            add_client(&mut out, &client_id, secret, client_auth);
+            match credential {
+                Ok(secret) => add_client(&mut out, &client_id, secret, client_auth),
+                Err(cert_path) => {
+                    let key_path = render("private_key", &p.private_key)?.map(|(v, _)| v);
+                    let alg = render("signing_alg", &p.signing_alg)?.map(|(v, _)| v);
+                    let x5t = render("x5t", &p.x5t)?.map(|(v, _)| v);
+                    let key = load_certificate(
+                        name,
+                        &client_id,
+                        cert_path.trim(),
+                        key_path.as_deref(),
+                        alg.as_deref(),
+                        x5t.as_deref(),
+                    )?;
+                    out.form
+                        .push(("client_id".into(), FormValue::Plain(client_id.clone())));
+                    out.label = out
+                        .label
+                        .replace("client credentials", "client credentials, certificate");
+                    out.assertion = Some(key);
+                }
+            }
             out.resource = Some(resource);
             out.client_id = Some(client_id);
             out.tenant = Some(tenant);
@@ -393,8 +609,29 @@ pub async fn fetch(
             }),
         };
     };
-    let form: Vec<(&str, &str)> = p
-        .form
+    let mut form_values = p.form.clone();
+    if let Some(key) = &p.assertion {
+        match client_assertion(key, &endpoint, clock.now()) {
+            Ok(a) => {
+                form_values.push((
+                    "client_assertion_type".into(),
+                    FormValue::Plain(
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                    ),
+                ));
+                form_values.push(("client_assertion".into(), FormValue::Secret(a)));
+            }
+            Err(message) => {
+                return TokenAttempt {
+                    endpoint: Some(endpoint),
+                    status: None,
+                    duration: started.elapsed(),
+                    outcome: Err(TokenError::Profile { message }),
+                }
+            }
+        }
+    }
+    let form: Vec<(&str, &str)> = form_values
         .iter()
         .map(|(k, v)| (k.as_str(), v.expose()))
         .collect();

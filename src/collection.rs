@@ -154,6 +154,19 @@ pub struct AuthProfile {
     /// entra, oauth2: the client secret's value. Default for entra: `AZURE_CLIENT_SECRET`.
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// entra: a PEM file with the certificate (and its private key, unless `private_key` is
+    /// given), used instead of a secret. Default: `AZURE_CLIENT_CERTIFICATE_PATH`.
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// entra: a PEM file with the certificate's private key, when it is not in `certificate`.
+    #[serde(default)]
+    pub private_key: Option<String>,
+    /// entra: the assertion's signing algorithm, `RS256` (default, as the Azure SDKs send) or `PS256`.
+    #[serde(default)]
+    pub signing_alg: Option<String>,
+    /// entra: the certificate thumbprint header, `sha256` (`x5t#S256`, default) or `sha1` (legacy `x5t`).
+    #[serde(default)]
+    pub x5t: Option<String>,
     /// entra: `global`, `usgov`, `china`, or a base URL. Default: `AZURE_AUTHORITY_HOST`, else global.
     #[serde(default)]
     pub authority_host: Option<String>,
@@ -995,6 +1008,10 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
         ("tenant", p.tenant.is_some()),
         ("client_id", p.client_id.is_some()),
         ("client_secret", p.client_secret.is_some()),
+        ("certificate", p.certificate.is_some()),
+        ("private_key", p.private_key.is_some()),
+        ("signing_alg", p.signing_alg.is_some()),
+        ("x5t", p.x5t.is_some()),
         ("authority_host", p.authority_host.is_some()),
         ("version", p.version.is_some()),
         ("resource", p.resource.is_some()),
@@ -1011,6 +1028,10 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
                 "tenant",
                 "client_id",
                 "client_secret",
+                "certificate",
+                "private_key",
+                "signing_alg",
+                "x5t",
                 "authority_host",
                 "version",
                 "resource",

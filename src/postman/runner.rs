@@ -770,6 +770,7 @@ async fn oauth2_token(
         form,
         basic: basic.then(|| (client_id.clone(), secret)),
         static_token: None,
+        assertion: None,
         resource: None,
         client_id: Some(client_id),
         tenant: None,

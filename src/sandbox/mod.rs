@@ -27,6 +27,8 @@ pub struct SandboxState {
     pub clock: Clock,
     pub started_at: i64,
     data_requests: AtomicU64,
+    /// Client assertion ids already used: a replayed assertion is refused.
+    pub seen_jti: Mutex<std::collections::HashSet<String>>,
     upstream: Option<(String, reqwest::Client)>,
 }
 
@@ -182,6 +184,7 @@ pub async fn start(opts: Options) -> Result<Running, SandboxError> {
         started_at: opts.clock.now(),
         clock: opts.clock,
         data_requests: AtomicU64::new(0),
+        seen_jti: Mutex::new(Default::default()),
         upstream,
     });
     let app = axum::Router::new().fallback(handle).with_state(state);

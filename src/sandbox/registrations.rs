@@ -126,6 +126,9 @@ pub struct Application {
     pub tenants: Vec<String>,
     #[serde(default)]
     pub secrets: Vec<SecretCredential>,
+    /// Certificates (public parts, PEM) whose keys may sign client assertions.
+    #[serde(default)]
+    pub certificates: Vec<CertificateCredential>,
     /// Identifier URIs (App ID URIs) a token can be requested for.
     #[serde(default)]
     pub app_id_uris: Vec<String>,
@@ -148,6 +151,17 @@ pub struct SecretCredential {
     /// RFC 3339 expiry.
     pub expires: String,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateCredential {
+    /// The certificate, PEM (`-----BEGIN CERTIFICATE-----`).
+    pub pem: String,
+}
+
+/// The public part of the sandbox's test client certificate; its key is in
+/// `fixtures/certs/sandbox-client.pem`, published on purpose.
+pub const CLIENT_CERTIFICATE: &str = include_str!("../../fixtures/certs/sandbox-client.crt");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -246,6 +260,9 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
                     value: SECRET_VALUE.into(),
                     expires: "2099-12-31T00:00:00Z".into(),
                 }],
+                certificates: vec![CertificateCredential {
+                    pem: CLIENT_CERTIFICATE.into(),
+                }],
                 app_id_uris: vec![],
                 access_token_version: 1,
             },
@@ -255,6 +272,7 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
                 object_id: "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d".into(),
                 tenants: vec![TENANT.into()],
                 secrets: vec![],
+                certificates: vec![],
                 app_id_uris: vec![fhir_url.clone()],
                 access_token_version: 1,
             },
@@ -264,6 +282,7 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
                 object_id: "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f".into(),
                 tenants: vec![TENANT.into(), OTHER_TENANT.into()],
                 secrets: vec![],
+                certificates: vec![],
                 app_id_uris: vec![HEALTHCARE_APIS_URI.into()],
                 access_token_version: 1,
             },

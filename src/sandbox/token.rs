@@ -170,6 +170,7 @@ pub fn issue(
     let secret = get("client_secret")
         .map(str::to_string)
         .or_else(|| basic.as_ref().map(|(_, s)| s.clone()));
+    let mut certificate = false;
     match (secret, get("client_assertion")) {
         (Some(s), _) => {
             let known = app.secrets.iter().find(|c| c.value == s);
@@ -183,8 +184,25 @@ pub fn issue(
                 Some(_) => {}
             }
         }
-        (None, Some(_)) => {
-            return Err(err(700027, "invalid_client", "Client assertion failed signature validation: no certificate is registered for this application."));
+        (None, Some(assertion)) => {
+            let path = if v2 {
+                "oauth2/v2.0/token"
+            } else {
+                "oauth2/token"
+            };
+            let token_urls = [
+                format!("{}/{tenant_segment}/{path}", st.base),
+                format!("{}/{}/{path}", st.base, tenant.id),
+            ];
+            verify_assertion(
+                st,
+                app,
+                get("client_assertion_type"),
+                assertion,
+                &token_urls,
+                now,
+            )?;
+            certificate = true;
         }
         (None, None) => {
             return Err(err(7000218, "invalid_client", "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."));
@@ -214,10 +232,10 @@ pub fn issue(
     });
     if token_v2 {
         claims["azp"] = json!(app.client_id);
-        claims["azpacr"] = json!("1");
+        claims["azpacr"] = json!(if certificate { "2" } else { "1" });
     } else {
         claims["appid"] = json!(app.client_id);
-        claims["appidacr"] = json!("1");
+        claims["appidacr"] = json!(if certificate { "2" } else { "1" });
         claims["idp"] = json!(format!("https://sts.windows.net/{}/", tenant.id));
     }
     let token = sign(&claims);
@@ -234,6 +252,118 @@ pub fn issue(
             "access_token": token,
         })
     })
+}
+
+/// Checks a certificate client assertion as Entra does: the certificate by thumbprint among the
+/// app's registered ones, the signature with its key, `aud` the token URL, `iss` = `sub` = the
+/// client id, the validity window, and a `jti` not seen before.
+fn verify_assertion(
+    st: &SandboxState,
+    app: &Application,
+    assertion_type: Option<&str>,
+    assertion: &str,
+    token_urls: &[String],
+    now: i64,
+) -> Result<(), EntraError> {
+    if assertion_type != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+        return Err(err(
+            50012,
+            "invalid_client",
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+        ));
+    }
+    let header = jsonwebtoken::decode_header(assertion).map_err(|_| {
+        err(
+            50012,
+            "invalid_client",
+            "The client assertion is not a valid JWT.",
+        )
+    })?;
+    let (thumb, sha1) = match (&header.x5t_s256, &header.x5t) {
+        (Some(t), _) => (t.clone(), false),
+        (None, Some(t)) => (t.clone(), true),
+        (None, None) => return Err(err(700027, "invalid_client", "Client assertion failed signature validation: the assertion names no certificate (x5t#S256 or x5t).")),
+    };
+    let cert = app
+        .certificates
+        .iter()
+        .find(|c| {
+            crate::auth::pem_blocks(&c.pem)
+                .iter()
+                .any(|(t, der)| t == "CERTIFICATE" && crate::auth::thumbprint(der, sha1) == thumb)
+        })
+        .ok_or_else(|| err(700027, "invalid_client", format!("Client assertion failed signature validation. Reason - The key was not found., Thumbprint of key used by client: '{thumb}'. Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.", app.client_id)))?;
+    if !matches!(
+        header.alg,
+        jsonwebtoken::Algorithm::RS256 | jsonwebtoken::Algorithm::PS256
+    ) {
+        return Err(err(
+            50012,
+            "invalid_client",
+            format!(
+                "The client assertion algorithm {:?} is not supported; use RS256 or PS256.",
+                header.alg
+            ),
+        ));
+    }
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(cert.pem.as_bytes())
+        .map_err(|_| err(700027, "invalid_client", "Client assertion failed signature validation: the registered certificate can not be read."))?;
+    let mut v = jsonwebtoken::Validation::new(header.alg);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Value>(assertion, &key, &v)
+        .map_err(|_| err(700027, "invalid_client", "Client assertion failed signature validation. Reason - The signature does not match the registered certificate."))?;
+    let c = data.claims;
+    let text = |k: &str| {
+        c.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    if text("iss") != app.client_id || text("sub") != app.client_id {
+        return Err(err(
+            50012,
+            "invalid_client",
+            format!(
+                "The client assertion's iss and sub must both be the client id '{}'.",
+                app.client_id
+            ),
+        ));
+    }
+    if !token_urls.iter().any(|u| *u == text("aud")) {
+        return Err(err(
+            50012,
+            "invalid_client",
+            format!(
+                "The client assertion's audience '{}' is not this token endpoint '{}'.",
+                text("aud"),
+                token_urls[0]
+            ),
+        ));
+    }
+    let time = |k: &str| c.get(k).and_then(Value::as_i64);
+    let skew = 300;
+    match (time("exp"), time("nbf")) {
+        (Some(exp), _) if exp + skew < now => return Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid to: {}.", clock::iso8601(now), clock::iso8601(exp)))),
+        (_, Some(nbf)) if nbf - skew > now => return Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from: {}.", clock::iso8601(now), clock::iso8601(nbf)))),
+        (None, _) => return Err(err(50012, "invalid_client", "The client assertion has no exp claim.")),
+        _ => {}
+    }
+    let jti = text("jti");
+    if jti.is_empty() {
+        return Err(err(
+            50012,
+            "invalid_client",
+            "The client assertion has no jti claim.",
+        ));
+    }
+    let mut seen = st.seen_jti.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen.insert(jti.clone()) {
+        return Err(err(50012, "invalid_client", format!("The client assertion with jti '{jti}' was already used: each assertion may be used once.")));
+    }
+    Ok(())
 }
 
 /// v1 tokens carry the sts.windows.net issuer; v2 tokens the authority's own.

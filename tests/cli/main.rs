@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `fhircheck` binary against sandboxes started in this process on
 //! 127.0.0.1 port 0. No sleeps, no fixed ports; every test has its own sandbox.
 
+mod credentials;
 mod doctor;
 mod errors;
 mod postman;

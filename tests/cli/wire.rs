@@ -215,7 +215,7 @@ fn errors_are_shaped_as_entra_shapes_them() {
             ],
         ),
         (
-            700027,
+            50012,
             true,
             vec![
                 ("grant_type", "client_credentials"),

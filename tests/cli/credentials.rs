@@ -1,0 +1,261 @@
+//! Certificate credentials for Entra, checked by the receiving side (the sandbox).
+
+use crate::{fhircheck, fhircheck_env, fixture, snap, Target};
+use fhircheck::sandbox::registrations as reg;
+
+fn cert_collection() -> String {
+    fixture("collections/entra-certificate.json")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn certificate_assertions_are_accepted_by_the_sandbox() {
+    let t = Target::start("healthy");
+    let env = t.env_file.to_str().unwrap();
+    for (alg, x5t, version) in [
+        ("RS256", "sha256", "v2"),
+        ("PS256", "sha1", "v1"),
+        ("PS256", "sha256", "v2"),
+    ] {
+        let ran = fhircheck(&[
+            "run",
+            &cert_collection(),
+            "-e",
+            env,
+            "--var",
+            &format!("signing_alg={alg}"),
+            "--var",
+            &format!("x5t={x5t}"),
+            "--var",
+            &format!("token_version={version}"),
+        ]);
+        assert_eq!(
+            ran.code, 0,
+            "{alg} {x5t} {version}: {}{}",
+            ran.stdout, ran.stderr
+        );
+        assert!(
+            ran.stdout.contains("client credentials, certificate"),
+            "{}",
+            ran.stdout
+        );
+    }
+    let ran = fhircheck(&["token", "-c", &cert_collection(), "-e", env, "--json"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let v: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert_eq!(
+        v["token"]["claims"]["appidacr"], "2",
+        "the token says a certificate was used"
+    );
+}
+
+#[test]
+fn an_unregistered_certificate_is_700027_with_its_fix() {
+    let t = Target::start("healthy");
+    let ran = fhircheck(&[
+        "run",
+        &cert_collection(),
+        "-e",
+        t.env_file.to_str().unwrap(),
+        "--var",
+        "certificate=fixtures/certs/unregistered-client.pem",
+    ]);
+    assert_eq!(ran.code, 3);
+    assert!(ran.stdout.contains("AADSTS700027"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("upload the certificate"),
+        "{}",
+        ran.stdout
+    );
+    snap!("credentials_unregistered_certificate", ran.snapshot());
+}
+
+#[test]
+fn bad_certificate_files_are_usage_errors() {
+    let t = Target::start("healthy");
+    let env = t.env_file.to_str().unwrap();
+    for (file, says) in [
+        ("fixtures/certs/sandbox-client.crt", "no private key"),
+        (
+            "fixtures/certs/missing.pem",
+            "cannot read the certificate file",
+        ),
+        ("fixtures/certs/client.pfx", "PKCS#12"),
+        ("README.md", "no PEM certificate"),
+    ] {
+        let ran = fhircheck(&[
+            "run",
+            &cert_collection(),
+            "-e",
+            env,
+            "--var",
+            &format!("certificate={file}"),
+        ]);
+        assert_eq!(ran.code, 2, "{file}: {}", ran.stderr);
+        assert!(ran.stderr.contains(says), "{file}: {}", ran.stderr);
+        assert!(ran.stdout.is_empty());
+    }
+}
+
+#[test]
+fn azure_sdk_variables_select_secret_or_certificate() {
+    let t = Target::start("healthy");
+    let ep = &t.sandbox.endpoints;
+    let common = [
+        ("AZURE_TENANT_ID", ep.client.tenant_id.as_str()),
+        ("AZURE_CLIENT_ID", ep.client.client_id.as_str()),
+        ("AZURE_AUTHORITY_HOST", ep.authority_host.as_str()),
+    ];
+    let args = [
+        "run",
+        fixture("collections/entra-from-environment.json")
+            .to_str()
+            .unwrap()
+            .to_string()
+            .leak() as &str,
+        "--var",
+        format!("fhir_url={}", ep.fhir_url).leak(),
+    ];
+    let mut with_cert = common.to_vec();
+    with_cert.push((
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "fixtures/certs/sandbox-client.pem",
+    ));
+    let ran = fhircheck_env(&args, &with_cert);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("certificate"));
+    let mut with_secret = common.to_vec();
+    with_secret.push(("AZURE_CLIENT_SECRET", reg::SECRET_VALUE));
+    let ran = fhircheck_env(&args, &with_secret);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let ran = fhircheck_env(&args, &common);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr.contains("AZURE_CLIENT_CERTIFICATE_PATH"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn the_sandbox_checks_audience_times_and_replay() {
+    let t = Target::start("healthy");
+    let ep = &t.sandbox.endpoints;
+    let key = fhircheck::auth::load_certificate(
+        "t",
+        reg::CLIENT_ID,
+        &crate::root()
+            .join("fixtures/certs/sandbox-client.pem")
+            .to_string_lossy(),
+        None,
+        Some("PS256"),
+        None,
+    )
+    .unwrap();
+    let url = format!("{}/{}/oauth2/v2.0/token", ep.base, reg::TENANT);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let post = |assertion: &str| -> serde_json::Value {
+        rt.block_on(async {
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_id", reg::CLIENT_ID),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion),
+                ("scope", format!("{}/.default", ep.fhir_url).leak()),
+            ];
+            let text = reqwest::Client::new()
+                .post(&url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            serde_json::from_str(&text).unwrap()
+        })
+    };
+    let good = fhircheck::auth::client_assertion(&key, &url, now).unwrap();
+    assert!(post(good.expose())["access_token"].is_string());
+    assert_eq!(
+        post(good.expose())["error_codes"][0],
+        50012,
+        "a replayed assertion is refused"
+    );
+    let wrong_aud = fhircheck::auth::client_assertion(
+        &key,
+        "https://login.microsoftonline.com/x/oauth2/v2.0/token",
+        now,
+    )
+    .unwrap();
+    assert_eq!(post(wrong_aud.expose())["error_codes"][0], 50012);
+    let expired = fhircheck::auth::client_assertion(&key, &url, now - 3600).unwrap();
+    assert_eq!(post(expired.expose())["error_codes"][0], 700024);
+    let future = fhircheck::auth::client_assertion(&key, &url, now + 3600).unwrap();
+    assert_eq!(post(future.expose())["error_codes"][0], 700024);
+    let other = fhircheck::auth::load_certificate(
+        "t",
+        reg::CLIENT_ID,
+        &crate::root()
+            .join("fixtures/certs/unregistered-client.pem")
+            .to_string_lossy(),
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    let unknown = fhircheck::auth::client_assertion(&other, &url, now).unwrap();
+    assert_eq!(post(unknown.expose())["error_codes"][0], 700027);
+}
+
+#[test]
+fn neither_the_assertion_nor_the_private_key_is_shown() {
+    let t = Target::start("healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let ran = fhircheck(&[
+        "run",
+        &cert_collection(),
+        "-e",
+        t.env_file.to_str().unwrap(),
+        "-v",
+        "-r",
+        "cli,json,junit,html",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0);
+    let key_text =
+        std::fs::read_to_string(crate::root().join("fixtures/certs/sandbox-client.pem")).unwrap();
+    let key_line = key_text
+        .lines()
+        .skip_while(|l| !l.contains("PRIVATE KEY"))
+        .nth(3)
+        .unwrap()
+        .to_string();
+    let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+        .unwrap();
+    let mut all = vec![ran.stdout.clone(), ran.stderr.clone()];
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        all.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    for text in &all {
+        assert!(!jwt.is_match(text), "an assertion or token shows:\n{text}");
+        assert!(!text.contains(&key_line));
+    }
+    assert!(
+        ran.stderr.contains("client_assertion=***"),
+        "the trace shows the field, masked"
+    );
+}
