@@ -52,6 +52,8 @@ pub struct ResolvedProfile {
     pub static_token: Option<Secret>,
     /// A certificate credential: the client assertion is built when the token is requested.
     pub assertion: Option<AssertionKey>,
+    /// A token that comes from somewhere other than a token endpoint form post.
+    pub source: Option<Source>,
     /// The audience asked for: `resource`, or the scope's resource.
     pub resource: Option<String>,
     pub client_id: Option<String>,
@@ -71,6 +73,22 @@ impl FormValue {
             FormValue::Secret(s) => s.expose(),
         }
     }
+}
+
+/// Where a managed identity or Azure CLI token comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// GET `url` with `header` (`Metadata: true`, or App Service's `X-IDENTITY-HEADER`).
+    ManagedIdentity {
+        url: String,
+        header: (String, Secret),
+        app_service: bool,
+    },
+    /// `az account get-access-token`.
+    AzureCli {
+        resource: String,
+        tenant: Option<String>,
+    },
 }
 
 /// What signs a client assertion.
@@ -314,6 +332,7 @@ pub fn resolve(
         basic: None,
         static_token: None,
         assertion: None,
+        source: None,
         resource: None,
         client_id: None,
         tenant: None,
@@ -439,6 +458,101 @@ pub fn resolve(
             out.client_id = Some(client_id);
             out.tenant = Some(tenant);
         }
+        AuthKind::ManagedIdentity => {
+            let resource = render("resource", &p.resource)?
+                .map(|(v, _)| v)
+                .or_else(|| base_url.map(str::to_string))
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ProfileError::Missing {
+                    profile: name.to_string(),
+                    field: "resource",
+                    env_hint: " (or give the collection a `base_url`, which is the default)".into(),
+                })?;
+            let client_id = render("client_id", &p.client_id)?.map(|(v, _)| v);
+            let object_id = render("object_id", &p.object_id)?.map(|(v, _)| v);
+            let msi_res_id = render("msi_res_id", &p.msi_res_id)?.map(|(v, _)| v);
+            let app_service = env.get("IDENTITY_ENDPOINT").zip(env.get("IDENTITY_HEADER"));
+            let mut query = vec![("resource", resource.clone())];
+            let (url, header, label) = match app_service {
+                Some((endpoint, secret)) => {
+                    query.insert(0, ("api-version", "2019-08-01".into()));
+                    for (k, v) in [
+                        ("client_id", &client_id),
+                        ("principal_id", &object_id),
+                        ("mi_res_id", &msi_res_id),
+                    ] {
+                        if let Some(v) = v {
+                            query.push((k, v.clone()));
+                        }
+                    }
+                    (
+                        endpoint.clone(),
+                        ("X-IDENTITY-HEADER".to_string(), Secret::new(secret.clone())),
+                        "managed identity (App Service)",
+                    )
+                }
+                None => {
+                    query.insert(0, ("api-version", "2018-02-01".into()));
+                    for (k, v) in [
+                        ("client_id", &client_id),
+                        ("object_id", &object_id),
+                        ("msi_res_id", &msi_res_id),
+                    ] {
+                        if let Some(v) = v {
+                            query.push((k, v.clone()));
+                        }
+                    }
+                    // The Azure SDKs' override of the VM metadata service's address.
+                    let host = env
+                        .get("AZURE_POD_IDENTITY_AUTHORITY_HOST")
+                        .map(|h| h.trim_end_matches('/').to_string())
+                        .unwrap_or_else(|| "http://169.254.169.254".into());
+                    (
+                        format!("{host}/metadata/identity/oauth2/token"),
+                        ("Metadata".to_string(), Secret::default()),
+                        "managed identity (VM metadata service)",
+                    )
+                }
+            };
+            let q = serde_urlencoded::to_string(&query).unwrap_or_default();
+            out.label = format!(
+                "{label}{}",
+                if client_id.is_some() || object_id.is_some() || msi_res_id.is_some() {
+                    ", user-assigned"
+                } else {
+                    ", system-assigned"
+                }
+            );
+            out.endpoint = Some(format!("{url}?{q}"));
+            out.source = Some(Source::ManagedIdentity {
+                url: format!("{url}?{q}"),
+                header,
+                app_service: app_service.is_some(),
+            });
+            out.resource = Some(resource);
+            out.client_id = client_id;
+        }
+        AuthKind::AzureCli => {
+            let resource = render("resource", &p.resource)?
+                .map(|(v, _)| v)
+                .or_else(|| base_url.map(str::to_string))
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ProfileError::Missing {
+                    profile: name.to_string(),
+                    field: "resource",
+                    env_hint: " (or give the collection a `base_url`, which is the default)".into(),
+                })?;
+            let tenant = render("tenant", &p.tenant)?
+                .map(|(v, _)| v)
+                .filter(|t| !t.trim().is_empty());
+            out.label = "Azure CLI (az account get-access-token)".into();
+            out.source = Some(Source::AzureCli {
+                resource: resource.clone(),
+                tenant: tenant.clone(),
+            });
+            out.resource = Some(resource);
+            out.tenant = tenant;
+        }
         AuthKind::Oauth2 => {
             let url = env_or("token_url", render("token_url", &p.token_url)?, None)?;
             let client_id = env_or("client_id", render("client_id", &p.client_id)?, None)?;
@@ -534,6 +648,12 @@ pub enum TokenError {
     Malformed { status: u16, message: String },
     /// The profile could not be used (a variable, a missing field).
     Profile { message: String },
+    /// A command that gives tokens (the Azure CLI) failed.
+    Command {
+        message: String,
+        /// An AADSTS code in its output, if any.
+        code: Option<u64>,
+    },
 }
 
 impl TokenError {
@@ -563,6 +683,7 @@ impl TokenError {
             }
             TokenError::Malformed { status, message } => format!("HTTP {status}: {message}"),
             TokenError::Profile { message } => message.clone(),
+            TokenError::Command { message, .. } => message.clone(),
         }
     }
 }
@@ -598,6 +719,47 @@ pub async fn fetch(
                 claims,
             }),
         };
+    }
+    match &p.source {
+        Some(Source::ManagedIdentity {
+            url,
+            header,
+            app_service,
+        }) => {
+            let mut req = client.get(url).header("Accept", "application/json");
+            req = if *app_service {
+                req.header(header.0.as_str(), header.1.expose())
+            } else {
+                req.header("Metadata", "true")
+            };
+            let outcome = match crate::http::send(client, req, tracer).await {
+                Ok(a) => (Some(a.status), parse_token_response(a.status, &String::from_utf8_lossy(&a.body), clock.now())),
+                Err(e) => (
+                    None,
+                    Err(TokenError::Network {
+                        message: format!(
+                            "the managed identity endpoint did not answer ({e}): fhircheck is not running in Azure, or this resource has no managed identity"
+                        ),
+                    }),
+                ),
+            };
+            return TokenAttempt {
+                endpoint: p.endpoint.clone(),
+                status: outcome.0,
+                duration: started.elapsed(),
+                outcome: outcome.1,
+            };
+        }
+        Some(Source::AzureCli { resource, tenant }) => {
+            return TokenAttempt {
+                endpoint: None,
+                status: None,
+                duration: Duration::ZERO,
+                outcome: azure_cli(resource, tenant.as_deref(), clock.now()).await,
+            }
+            .with_duration(started.elapsed());
+        }
+        None => {}
     }
     let Some(endpoint) = p.endpoint.clone() else {
         return TokenAttempt {
@@ -662,6 +824,81 @@ pub async fn fetch(
         duration: started.elapsed(),
         outcome,
     }
+}
+
+impl TokenAttempt {
+    fn with_duration(mut self, d: Duration) -> Self {
+        self.duration = d;
+        self
+    }
+}
+
+/// A token from the signed-in Azure CLI.
+async fn azure_cli(resource: &str, tenant: Option<&str>, now: i64) -> Result<Token, TokenError> {
+    let mut cmd = tokio::process::Command::new("az");
+    cmd.args([
+        "account",
+        "get-access-token",
+        "--resource",
+        resource,
+        "--output",
+        "json",
+    ]);
+    if let Some(t) = tenant {
+        cmd.args(["--tenant", t]);
+    }
+    cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
+    let out = match tokio::time::timeout(Duration::from_secs(60), cmd.output()).await {
+        Err(_) => return Err(TokenError::Command { message: "the Azure CLI did not answer within 60 s".into(), code: None }),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(TokenError::Command {
+                message: "the Azure CLI (az) is not on PATH: install it and run `az login`, or use another auth type".into(),
+                code: None,
+            })
+        }
+        Ok(Err(e)) => return Err(TokenError::Command { message: format!("the Azure CLI could not be started: {e}"), code: None }),
+        Ok(Ok(o)) => o,
+    };
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("WARNING"))
+            .unwrap_or("the Azure CLI failed")
+            .to_string();
+        return Err(TokenError::Command {
+            code: aadsts_code(&err),
+            message: format!("az account get-access-token failed: {line}"),
+        });
+    }
+    let j: Map<String, Value> =
+        serde_json::from_slice(&out.stdout).map_err(|e| TokenError::Command {
+            message: format!("the Azure CLI's answer is not JSON: {e}"),
+            code: None,
+        })?;
+    let access = j
+        .get("accessToken")
+        .and_then(Value::as_str)
+        .ok_or_else(|| TokenError::Command {
+            message: "the Azure CLI's answer has no accessToken".into(),
+            code: None,
+        })?;
+    let access = Secret::new(access);
+    let claims = Claims::decode(access.expose());
+    let expires_at = number(j.get("expires_on"))
+        .or_else(|| claims.as_ref().and_then(|c| c.time("exp")))
+        .or(Some(now + 300));
+    Ok(Token {
+        access,
+        token_type: j
+            .get("tokenType")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        expires_at,
+        scope: None,
+        claims,
+    })
 }
 
 /// RFC 6749 2.3.1: client id and secret are form-encoded before going into Basic.

@@ -102,6 +102,13 @@ pub enum AuthKind {
     Oauth2,
     /// A token you already have, from a (secret) variable.
     Bearer,
+    /// An Azure managed identity: the VM metadata service, or App Service's
+    /// `IDENTITY_ENDPOINT`/`IDENTITY_HEADER`.
+    #[serde(rename = "managed_identity")]
+    ManagedIdentity,
+    /// The signed-in Azure CLI: `az account get-access-token --resource …`.
+    #[serde(rename = "azure_cli")]
+    AzureCli,
     /// No `Authorization` header.
     None,
 }
@@ -112,6 +119,8 @@ impl fmt::Display for AuthKind {
             AuthKind::Entra => "entra",
             AuthKind::Oauth2 => "oauth2",
             AuthKind::Bearer => "bearer",
+            AuthKind::ManagedIdentity => "managed_identity",
+            AuthKind::AzureCli => "azure_cli",
             AuthKind::None => "none",
         })
     }
@@ -194,6 +203,12 @@ pub struct AuthProfile {
     /// bearer: the token, usually `{{some_secret_variable}}`.
     #[serde(default)]
     pub token: Option<String>,
+    /// managed_identity: a user-assigned identity by object (principal) id.
+    #[serde(default)]
+    pub object_id: Option<String>,
+    /// managed_identity: a user-assigned identity by Azure resource id.
+    #[serde(default)]
+    pub msi_res_id: Option<String>,
 }
 
 /// A request, or a folder of requests when `requests` is present.
@@ -1021,6 +1036,8 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
         ("client_auth", p.client_auth.is_some()),
         ("extra_params", !p.extra_params.is_empty()),
         ("token", p.token.is_some()),
+        ("object_id", p.object_id.is_some()),
+        ("msi_res_id", p.msi_res_id.is_some()),
     ];
     let (allowed, required): (&[&str], &[&str]) = match p.kind {
         AuthKind::Entra => (
@@ -1054,6 +1071,8 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
             &["token_url", "client_id", "client_secret"],
         ),
         AuthKind::Bearer => (&["token"], &["token"]),
+        AuthKind::ManagedIdentity => (&["client_id", "object_id", "msi_res_id", "resource"], &[]),
+        AuthKind::AzureCli => (&["resource", "tenant"], &[]),
         AuthKind::None => (&[], &[]),
     };
     for (field, is_set) in &set {

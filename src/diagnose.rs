@@ -82,6 +82,17 @@ pub fn token_error(e: &TokenError) -> Option<Diagnosis> {
             "the token URL does not exist",
             "check the authority host and tenant (for Entra: https://login.microsoftonline.com/<tenant>/oauth2/token)",
         )),
+        TokenError::Command { code: Some(c), .. } => aadsts(*c).map(|(cause, fix)| d(format!("token.aadsts.{c}"), cause, fix)),
+        TokenError::Command { message, .. } if message.contains("az login") || message.contains("not on PATH") => Some(d(
+            "token.azure_cli",
+            "the Azure CLI has no signed-in account for this (or is not installed)",
+            "install the Azure CLI and run `az login` (with `--tenant <tenant id>` for the FHIR service's tenant); or use a secret, certificate or managed identity profile",
+        )),
+        TokenError::Network { message } if message.contains("managed identity") => Some(d(
+            "token.managed_identity",
+            "no managed identity endpoint answered: fhircheck is not running on an Azure resource with a managed identity",
+            "run fhircheck in Azure (a VM, App Service, Functions, Container Apps…) with a system- or user-assigned identity enabled, and give that identity a FHIR data role; elsewhere use a secret, a certificate or the Azure CLI",
+        )),
         TokenError::Network { .. } => Some(d(
             "token.unreachable",
             "the token endpoint could not be reached",

@@ -125,6 +125,8 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
             &profile.audience,
             &profile.token_url,
             &profile.token,
+            &profile.object_id,
+            &profile.msi_res_id,
         ];
         let before = problems.len();
         let mut uses_capture = false;
@@ -227,7 +229,11 @@ pub async fn acquire(
     };
     let attempt = auth::fetch(&ctx.client, &resolved, &ctx.clock, ctx.tracer.as_ref()).await;
     let ms = millis(attempt.duration);
-    let step = token_step(
+    let cloud = base
+        .as_deref()
+        .zip(attempt.endpoint.as_deref())
+        .and_then(|(b, e)| cloud_warning(b, e));
+    let mut step = token_step(
         profile,
         &resolved.label,
         attempt.endpoint.clone(),
@@ -236,6 +242,9 @@ pub async fn acquire(
         attempt.outcome.clone(),
         ctx,
     );
+    if let (Some(w), Ok(info)) = (cloud, step.result.as_mut()) {
+        info.warnings.push(w);
+    }
     (step, attempt.outcome.ok().map(|t| (t, resolved)))
 }
 
@@ -278,6 +287,45 @@ fn token_step(
                 .unwrap_or_default(),
         }),
     }
+}
+
+/// Which Azure cloud a host belongs to, when it is one of the known ones.
+fn cloud_of(url: &str) -> Option<&'static str> {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if host.ends_with(".azurehealthcareapis.us") || host == "login.microsoftonline.us" {
+        Some("US Government")
+    } else if host.ends_with(".azurehealthcareapis.azure.cn")
+        || host == "login.partner.microsoftonline.cn"
+        || host == "login.chinacloudapi.cn"
+    {
+        Some("China")
+    } else if host.ends_with(".azurehealthcareapis.com")
+        || host == "login.microsoftonline.com"
+        || host == "login.windows.net"
+    {
+        Some("global Azure")
+    } else {
+        None
+    }
+}
+
+/// A warning when the FHIR service and the authority are in different Azure clouds.
+pub fn cloud_warning(fhir_url: &str, token_endpoint: &str) -> Option<String> {
+    let (f, a) = (cloud_of(fhir_url)?, cloud_of(token_endpoint)?);
+    (f != a).then(|| {
+        format!("the FHIR service is in {f} but the token comes from {a}'s authority: use the authority host of the FHIR service's cloud (authority_host: {})", match f {
+            "US Government" => "usgov",
+            "China" => "china",
+            _ => "global",
+        })
+    })
 }
 
 /// Clock problems visible the moment a token arrives.
@@ -794,6 +842,30 @@ mod tests {
         assert_eq!(
             join_url(Some("http://h/fhir"), "HTTPS://o/x"),
             "HTTPS://o/x"
+        );
+    }
+
+    #[test]
+    fn clouds_must_match() {
+        assert!(cloud_warning(
+            "https://ws-fhir.fhir.azurehealthcareapis.us",
+            "https://login.microsoftonline.com/t/oauth2/token"
+        )
+        .unwrap()
+        .contains("usgov"));
+        assert_eq!(
+            cloud_warning(
+                "https://ws-fhir.fhir.azurehealthcareapis.com",
+                "https://login.microsoftonline.com/t/oauth2/token"
+            ),
+            None
+        );
+        assert_eq!(
+            cloud_warning(
+                "http://127.0.0.1:1/fhir",
+                "https://login.microsoftonline.us/t/oauth2/token"
+            ),
+            None
         );
     }
 

@@ -771,6 +771,7 @@ async fn oauth2_token(
         basic: basic.then(|| (client_id.clone(), secret)),
         static_token: None,
         assertion: None,
+        source: None,
         resource: None,
         client_id: Some(client_id),
         tenant: None,

@@ -128,6 +128,10 @@ fn token_error(e: &TokenError) -> JsonTokenError {
         TokenError::Network { .. } => "network",
         TokenError::Malformed { .. } => "malformed",
         TokenError::Profile { .. } => "profile",
+        TokenError::Command { code, .. } => {
+            out.code = *code;
+            "command"
+        }
     }
     .into();
     out

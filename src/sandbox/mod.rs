@@ -374,6 +374,19 @@ async fn handle(
                 }
             }
         }
+        ("GET", ["metadata", "identity", "oauth2", "token"]) | ("GET", ["msi", "token"]) => {
+            let app_service = segs[0] == "msi";
+            match token::managed_identity(
+                &st,
+                &query,
+                header("metadata"),
+                header("x-identity-header"),
+                app_service,
+            ) {
+                Ok(v) => respond(200, JSON, vec![], Some(v)),
+                Err((code, v)) => respond(code, JSON, vec![], Some(v)),
+            }
+        }
         ("GET", [_, "discovery", "keys"]) | ("GET", [_, "discovery", "v2.0", "keys"]) => {
             respond(200, JSON, vec![], Some(token::jwks()))
         }

@@ -97,6 +97,9 @@ pub struct Registrations {
     pub fhir: FhirService,
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignment>,
+    /// Managed identities of Azure resources in the FHIR service's tenant.
+    #[serde(default)]
+    pub managed_identities: Vec<ManagedIdentity>,
     /// Seconds added to the token service's clock (negative: behind).
     #[serde(default)]
     pub token_clock_offset_seconds: i64,
@@ -173,6 +176,23 @@ pub struct FhirService {
     /// The client id of its resource application (the audience of v2 tokens).
     pub resource_app: String,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedIdentity {
+    pub client_id: String,
+    pub object_id: String,
+    /// The identity's Azure resource id (user-assigned) or its host's (system-assigned).
+    pub resource_id: String,
+    /// The one answered when a request names no identity.
+    #[serde(default)]
+    pub system_assigned: bool,
+}
+
+pub const MI_CLIENT_ID: &str = "7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f";
+pub const MI_OID: &str = "b7c6d5e4-f3a2-4b1c-8d9e-0f1a2b3c4d5e";
+pub const MI_USER_CLIENT_ID: &str = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
+pub const MI_USER_OID: &str = "c8d7e6f5-a4b3-4c2d-9e1f-2a3b4c5d6e7f";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -292,10 +312,25 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
             audience: fhir_url.clone(),
             resource_app: FHIR_APP_ID.into(),
         },
-        role_assignments: vec![RoleAssignment {
-            principal_id: CLIENT_OID.into(),
-            role: CONTRIBUTOR.into(),
-        }],
+        role_assignments: vec![
+            RoleAssignment { principal_id: CLIENT_OID.into(), role: CONTRIBUTOR.into() },
+            RoleAssignment { principal_id: MI_OID.into(), role: CONTRIBUTOR.into() },
+            RoleAssignment { principal_id: MI_USER_OID.into(), role: READER.into() },
+        ],
+        managed_identities: vec![
+            ManagedIdentity {
+                client_id: MI_CLIENT_ID.into(),
+                object_id: MI_OID.into(),
+                resource_id: "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg-fhir/providers/Microsoft.Web/sites/fhir-smoke-app".into(),
+                system_assigned: true,
+            },
+            ManagedIdentity {
+                client_id: MI_USER_CLIENT_ID.into(),
+                object_id: MI_USER_OID.into(),
+                resource_id: "/subscriptions/00000000-0000-4000-8000-000000000000/resourceGroups/rg-fhir/providers/Microsoft.ManagedIdentity/userAssignedIdentities/fhir-reader".into(),
+                system_assigned: false,
+            },
+        ],
         token_clock_offset_seconds: 0,
         throttle: false,
         client: ClientConfig {
@@ -311,8 +346,12 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
         "expired-secret" => r.applications[0].secrets[0].expires = "2025-06-30T00:00:00Z".into(),
         "unknown-app" => r.client.client_id = UNKNOWN_CLIENT_ID.into(),
         "unknown-tenant" => r.client.tenant_id = UNKNOWN_TENANT.into(),
-        "no-role" => r.role_assignments.clear(),
-        "read-only" => r.role_assignments[0].role = READER.into(),
+        "no-role" => r.role_assignments.retain(|a| a.principal_id != CLIENT_OID),
+        "read-only" => r
+            .role_assignments
+            .iter_mut()
+            .filter(|a| a.principal_id == CLIENT_OID)
+            .for_each(|a| a.role = READER.into()),
         "wrong-audience" => r.client.resource = HEALTHCARE_APIS_URI.into(),
         "audience-trailing-slash" => r.client.resource = format!("{fhir_url}/"),
         "wrong-tenant" => {

@@ -212,33 +212,16 @@ pub fn issue(
         err(500011, "invalid_resource", format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", tenant.domain.as_deref().unwrap_or(&tenant.id)))
     })?;
     let issued = now + st.regs.token_clock_offset_seconds;
-    let token_v2 = res_app.access_token_version == 2;
-    let aud = if token_v2 {
-        res_app.client_id.clone()
-    } else {
-        resource.clone()
-    };
-    let mut claims = json!({
-        "aud": aud,
-        "iss": issuer(st, &tenant.id, token_v2),
-        "iat": issued,
-        "nbf": issued,
-        "exp": issued + LIFETIME,
-        "oid": app.object_id,
-        "sub": app.object_id,
-        "tid": tenant.id,
-        "uti": uuid::Uuid::new_v4().simple().to_string(),
-        "ver": if token_v2 { "2.0" } else { "1.0" },
-    });
-    if token_v2 {
-        claims["azp"] = json!(app.client_id);
-        claims["azpacr"] = json!(if certificate { "2" } else { "1" });
-    } else {
-        claims["appid"] = json!(app.client_id);
-        claims["appidacr"] = json!(if certificate { "2" } else { "1" });
-        claims["idp"] = json!(format!("https://sts.windows.net/{}/", tenant.id));
-    }
-    let token = sign(&claims);
+    let token = mint(
+        st,
+        &tenant.id,
+        &app.client_id,
+        &app.object_id,
+        res_app,
+        &resource,
+        if certificate { "2" } else { "1" },
+        issued,
+    );
     Ok(if v2 {
         json!({"token_type": "Bearer", "expires_in": LIFETIME, "ext_expires_in": LIFETIME, "access_token": token})
     } else {
@@ -364,6 +347,143 @@ fn verify_assertion(
         return Err(err(50012, "invalid_client", format!("The client assertion with jti '{jti}' was already used: each assertion may be used once.")));
     }
     Ok(())
+}
+
+/// Signs an access token for `client_id` (service principal `object_id`) to `resource`, in the
+/// shape the resource app accepts (v1 or v2). `acr`: "0" managed identity, "1" secret, "2" certificate.
+#[allow(clippy::too_many_arguments)]
+fn mint(
+    st: &SandboxState,
+    tenant: &str,
+    client_id: &str,
+    object_id: &str,
+    res_app: &Application,
+    resource: &str,
+    acr: &str,
+    issued: i64,
+) -> String {
+    let token_v2 = res_app.access_token_version == 2;
+    let aud = if token_v2 {
+        res_app.client_id.clone()
+    } else {
+        resource.to_string()
+    };
+    let mut claims = json!({
+        "aud": aud,
+        "iss": issuer(st, tenant, token_v2),
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + LIFETIME,
+        "oid": object_id,
+        "sub": object_id,
+        "tid": tenant,
+        "uti": uuid::Uuid::new_v4().simple().to_string(),
+        "ver": if token_v2 { "2.0" } else { "1.0" },
+    });
+    if token_v2 {
+        claims["azp"] = json!(client_id);
+        claims["azpacr"] = json!(acr);
+    } else {
+        claims["appid"] = json!(client_id);
+        claims["appidacr"] = json!(acr);
+        claims["idp"] = json!(format!("https://sts.windows.net/{tenant}/"));
+    }
+    sign(&claims)
+}
+
+/// The secret App Service puts in `IDENTITY_HEADER`, as the sandbox plays it.
+pub const IDENTITY_HEADER: &str = "fhircheck-sandbox-identity-header-0001";
+
+/// Managed identity tokens: the VM metadata service (`app_service = false`, header
+/// `Metadata: true`) or App Service's identity endpoint (header `X-IDENTITY-HEADER`).
+pub fn managed_identity(
+    st: &SandboxState,
+    query: &[(String, String)],
+    metadata_header: Option<&str>,
+    identity_header: Option<&str>,
+    app_service: bool,
+) -> Result<Value, (u16, Value)> {
+    let get = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.as_str());
+    let bad = |code: u16, error: &str, description: String| {
+        (
+            code,
+            json!({"error": error, "error_description": description}),
+        )
+    };
+    if app_service {
+        if identity_header != Some(IDENTITY_HEADER) {
+            return Err(bad(
+                401,
+                "unauthorized",
+                "The X-IDENTITY-HEADER header is missing or wrong.".into(),
+            ));
+        }
+    } else if metadata_header != Some("true") {
+        return Err(bad(
+            400,
+            "invalid_request",
+            "Required metadata header not specified".into(),
+        ));
+    }
+    let resource = get("resource").ok_or_else(|| {
+        bad(
+            400,
+            "invalid_request",
+            "Required query variable 'resource' is missing".into(),
+        )
+    })?;
+    let wanted = [
+        ("client_id", get("client_id")),
+        ("object_id", get("object_id").or(get("principal_id"))),
+        ("msi_res_id", get("msi_res_id").or(get("mi_res_id"))),
+    ];
+    let mi = st.regs.managed_identities.iter().find(|m| {
+        match wanted.iter().find(|(_, v)| v.is_some()) {
+            Some(("client_id", Some(v))) => m.client_id.eq_ignore_ascii_case(v),
+            Some(("object_id", Some(v))) => m.object_id.eq_ignore_ascii_case(v),
+            Some((_, Some(v))) => m.resource_id.eq_ignore_ascii_case(v),
+            _ => m.system_assigned,
+        }
+    });
+    let Some(mi) = mi else {
+        return Err(bad(400, "invalid_request", "Identity not found".into()));
+    };
+    let tenant = st.regs.fhir.tenant.clone();
+    let res_app = st
+        .regs
+        .applications
+        .iter()
+        .find(|a| {
+            a.tenants.contains(&tenant)
+                && (a.client_id.eq_ignore_ascii_case(resource.trim_end_matches('/'))
+                    || a.app_id_uris.iter().any(|u| u.trim_end_matches('/').eq_ignore_ascii_case(resource.trim_end_matches('/'))))
+        })
+        .ok_or_else(|| bad(400, "invalid_resource", format!("AADSTS500011: The resource principal named {resource} was not found in the tenant named {tenant}.")))?;
+    let issued = st.clock.now() + st.regs.token_clock_offset_seconds;
+    let token = mint(
+        st,
+        &tenant,
+        &mi.client_id,
+        &mi.object_id,
+        res_app,
+        resource,
+        "0",
+        issued,
+    );
+    Ok(if app_service {
+        json!({"access_token": token, "expires_on": (issued + LIFETIME).to_string(), "resource": resource, "token_type": "Bearer", "client_id": mi.client_id})
+    } else {
+        json!({
+            "access_token": token,
+            "client_id": mi.client_id,
+            "expires_in": LIFETIME.to_string(),
+            "expires_on": (issued + LIFETIME).to_string(),
+            "ext_expires_in": LIFETIME.to_string(),
+            "not_before": issued.to_string(),
+            "resource": resource,
+            "token_type": "Bearer",
+        })
+    })
 }
 
 /// v1 tokens carry the sts.windows.net issuer; v2 tokens the authority's own.

@@ -259,3 +259,117 @@ fn neither_the_assertion_nor_the_private_key_is_shown() {
         "the trace shows the field, masked"
     );
 }
+
+#[test]
+fn managed_identity_vm_and_app_service_forms() {
+    let t = Target::start("healthy");
+    let ep = &t.sandbox.endpoints;
+    let c = fixture("collections/azure-identities.json");
+    let fhir = format!("fhir_url={}", ep.fhir_url);
+    let args = ["run", c.to_str().unwrap(), "--var", fhir.as_str()];
+    // VM: the metadata service, at the address the Azure SDKs let you override.
+    let ran = fhircheck_env(
+        &args,
+        &[("AZURE_POD_IDENTITY_AUTHORITY_HOST", ep.base.as_str())],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran
+        .stdout
+        .contains("managed identity (VM metadata service), system-assigned"));
+    assert!(ran
+        .stdout
+        .contains("managed identity (VM metadata service), user-assigned"));
+    assert!(ran.stdout.contains(reg::MI_OID) && ran.stdout.contains(reg::MI_USER_OID));
+    // App Service: IDENTITY_ENDPOINT and IDENTITY_HEADER.
+    let endpoint = format!("{}/msi/token", ep.base);
+    let ran = fhircheck_env(
+        &args,
+        &[
+            ("IDENTITY_ENDPOINT", endpoint.as_str()),
+            (
+                "IDENTITY_HEADER",
+                fhircheck::sandbox::token::IDENTITY_HEADER,
+            ),
+        ],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("managed identity (App Service)"));
+    let ran = fhircheck_env(
+        &args,
+        &[
+            ("IDENTITY_ENDPOINT", endpoint.as_str()),
+            ("IDENTITY_HEADER", "wrong-header-value"),
+        ],
+    );
+    assert_eq!(ran.code, 3);
+}
+
+#[test]
+fn managed_identity_outside_azure_says_so() {
+    let t = Target::start("healthy");
+    // A loopback port nothing listens on stands in for a metadata service that is not there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("http://127.0.0.1:{closed}");
+    let c = fixture("collections/azure-identities.json");
+    let ran = fhircheck_env(
+        &[
+            "run",
+            c.to_str().unwrap(),
+            "--var",
+            &format!("fhir_url={}", t.fhir_url()),
+            "-q",
+        ],
+        &[("AZURE_POD_IDENTITY_AUTHORITY_HOST", host.as_str())],
+    );
+    assert_eq!(ran.code, 3);
+    assert!(
+        ran.stdout
+            .contains("not running on an Azure resource with a managed identity"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn azure_cli_tokens_through_a_stand_in_az() {
+    let t = Target::start("healthy");
+    let token = crate::run::obtain_token(&t);
+    let path = format!(
+        "{}:{}",
+        crate::root().join("fixtures/bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let c = fixture("collections/azure-cli.json");
+    let fhir = format!("fhir_url={}", t.fhir_url());
+    let args = ["run", c.to_str().unwrap(), "--var", fhir.as_str()];
+    let ran = fhircheck_env(
+        &args,
+        &[("PATH", path.as_str()), ("FAKE_AZ_TOKEN", token.as_str())],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran
+        .stdout
+        .contains("Azure CLI (az account get-access-token)"));
+    assert!(!ran.stdout.contains(&token));
+    let ran = fhircheck_env(&args, &[("PATH", path.as_str()), ("FAKE_AZ_MODE", "login")]);
+    assert_eq!(ran.code, 3);
+    assert!(ran.stdout.contains("run `az login`"), "{}", ran.stdout);
+    let ran = fhircheck_env(
+        &args,
+        &[("PATH", path.as_str()), ("FAKE_AZ_MODE", "aadsts")],
+    );
+    assert_eq!(ran.code, 3);
+    assert!(
+        ran.stdout
+            .contains("the resource (audience) you asked a token for does not exist"),
+        "{}",
+        ran.stdout
+    );
+    let ran = fhircheck_env(&args, &[("PATH", "/nonexistent")]);
+    assert_eq!(ran.code, 3);
+    assert!(ran.stdout.contains("not on PATH"), "{}", ran.stdout);
+}
