@@ -89,6 +89,55 @@ pub enum Source {
         resource: String,
         tenant: Option<String>,
     },
+    /// SMART Backend Services.
+    Smart(SmartKey),
+}
+
+/// A SMART backend client's signing key and request.
+#[derive(Debug, Clone)]
+pub struct SmartKey {
+    pub client_id: String,
+    pub key_pem: Secret,
+    pub alg: jsonwebtoken::Algorithm,
+    pub kid: String,
+    pub jku: Option<String>,
+    pub scope: String,
+    pub token_url: Option<String>,
+    /// `[base]/.well-known/smart-configuration`, when the token URL is to be discovered.
+    pub discovery: Option<String>,
+}
+
+/// SMART scopes as (context, resource type, permission letters): `system/Patient.read` (v1) is
+/// `system/Patient.rs` (v2); `.write` is `.cud`; `.*` is `.cruds`.
+pub fn parse_scope(s: &str) -> Option<(String, String, String)> {
+    let (ctx, rest) = s.split_once('/')?;
+    let (ty, perm) = rest.rsplit_once('.')?;
+    let perm = perm.split('?').next().unwrap_or(perm);
+    let letters = match perm {
+        "read" => "rs".to_string(),
+        "write" => "cud".to_string(),
+        "*" => "cruds".to_string(),
+        p if !p.is_empty() && p.chars().all(|c| "cruds".contains(c)) => p.to_string(),
+        _ => return None,
+    };
+    Some((ctx.to_string(), ty.to_string(), letters))
+}
+
+/// The requested scopes that `granted` does not cover.
+pub fn missing_scopes(requested: &str, granted: &str) -> Vec<String> {
+    let granted: Vec<(String, String, String)> =
+        granted.split_whitespace().filter_map(parse_scope).collect();
+    requested
+        .split_whitespace()
+        .filter(|r| match parse_scope(r) {
+            Some((ctx, ty, letters)) => !granted.iter().any(|(gc, gt, gl)| {
+                *gc == ctx && (*gt == ty || gt == "*") && letters.chars().all(|c| gl.contains(c))
+            }),
+            // Scopes that are not SMART resource scopes (`launch`, `openid`…) are not compared.
+            None => false,
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// What signs a client assertion.
@@ -532,6 +581,78 @@ pub fn resolve(
             out.resource = Some(resource);
             out.client_id = client_id;
         }
+        AuthKind::Smart => {
+            let client_id = env_or("client_id", render("client_id", &p.client_id)?, None)?;
+            let key_path = env_or("private_key", render("private_key", &p.private_key)?, None)?;
+            let kid = env_or("key_id", render("key_id", &p.key_id)?, None)?;
+            let scope = env_or("scope", render("scope", &p.scope)?, None)?;
+            let jku = render("jku", &p.jku)?
+                .map(|(v, _)| v)
+                .filter(|v| !v.trim().is_empty());
+            let token_url = render("token_url", &p.token_url)?
+                .map(|(v, _)| v)
+                .filter(|v| !v.trim().is_empty());
+            let invalid = |message: String| ProfileError::Invalid {
+                profile: name.to_string(),
+                message,
+            };
+            let text = std::fs::read_to_string(key_path.trim())
+                .map_err(|e| invalid(format!("cannot read the private key `{key_path}`: {e}")))?;
+            let (tag, der) = pem_blocks(&text)
+                .into_iter()
+                .find(|(t, _)| t.ends_with("PRIVATE KEY"))
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "`{key_path}` holds no PEM private key (-----BEGIN PRIVATE KEY-----)"
+                    ))
+                })?;
+            let key_pem = Secret::new(pem_text(&tag, &der));
+            let is_ec = jsonwebtoken::EncodingKey::from_ec_pem(key_pem.expose().as_bytes()).is_ok();
+            let alg = match render("signing_alg", &p.signing_alg)?.map(|(v, _)| v.to_ascii_uppercase()).as_deref() {
+                Some("RS384") => jsonwebtoken::Algorithm::RS384,
+                Some("ES384") => jsonwebtoken::Algorithm::ES384,
+                None if is_ec => jsonwebtoken::Algorithm::ES384,
+                None => jsonwebtoken::Algorithm::RS384,
+                Some(other) => return Err(invalid(format!("`signing_alg` must be RS384 or ES384 for SMART Backend Services, not `{other}`"))),
+            };
+            let usable = match alg {
+                jsonwebtoken::Algorithm::ES384 => {
+                    jsonwebtoken::EncodingKey::from_ec_pem(key_pem.expose().as_bytes()).is_ok()
+                }
+                _ => jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.expose().as_bytes()).is_ok(),
+            };
+            if !usable {
+                return Err(invalid(format!("the key in `{key_path}` can not sign {alg:?}: ES384 needs a P-384 EC key, RS384 an RSA key (PKCS#8 PEM)")));
+            }
+            let discovery = match (&token_url, base_url) {
+                (None, Some(b)) => Some(format!(
+                    "{}/.well-known/smart-configuration",
+                    b.trim_end_matches('/')
+                )),
+                (None, None) => {
+                    return Err(ProfileError::Missing {
+                        profile: name.to_string(),
+                        field: "token_url",
+                        env_hint: " (or give the collection a `base_url` to discover it from)"
+                            .into(),
+                    })
+                }
+                _ => None,
+            };
+            out.label = format!("SMART Backend Services, private_key_jwt {alg:?}");
+            out.endpoint = token_url.clone().or_else(|| discovery.clone());
+            out.source = Some(Source::Smart(SmartKey {
+                client_id: client_id.clone(),
+                key_pem,
+                alg,
+                kid,
+                jku,
+                scope,
+                token_url,
+                discovery,
+            }));
+            out.client_id = Some(client_id);
+        }
         AuthKind::AzureCli => {
             let resource = render("resource", &p.resource)?
                 .map(|(v, _)| v)
@@ -691,6 +812,8 @@ impl TokenError {
 /// One attempt at the token endpoint, for the run result.
 #[derive(Debug, Clone)]
 pub struct TokenAttempt {
+    /// Things worth knowing about an answer that still gave a token.
+    pub warnings: Vec<String>,
     pub endpoint: Option<String>,
     pub status: Option<u16>,
     pub duration: Duration,
@@ -708,6 +831,7 @@ pub async fn fetch(
     if let Some(token) = &p.static_token {
         let claims = Claims::decode(token.expose());
         return TokenAttempt {
+            warnings: vec![],
             endpoint: None,
             status: None,
             duration: started.elapsed(),
@@ -744,6 +868,7 @@ pub async fn fetch(
                 ),
             };
             return TokenAttempt {
+                warnings: vec![],
                 endpoint: p.endpoint.clone(),
                 status: outcome.0,
                 duration: started.elapsed(),
@@ -752,6 +877,7 @@ pub async fn fetch(
         }
         Some(Source::AzureCli { resource, tenant }) => {
             return TokenAttempt {
+                warnings: vec![],
                 endpoint: None,
                 status: None,
                 duration: Duration::ZERO,
@@ -759,10 +885,16 @@ pub async fn fetch(
             }
             .with_duration(started.elapsed());
         }
+        Some(Source::Smart(key)) => {
+            return smart(client, key, clock, tracer)
+                .await
+                .with_duration(started.elapsed())
+        }
         None => {}
     }
     let Some(endpoint) = p.endpoint.clone() else {
         return TokenAttempt {
+            warnings: vec![],
             endpoint: None,
             status: None,
             duration: started.elapsed(),
@@ -785,6 +917,7 @@ pub async fn fetch(
             }
             Err(message) => {
                 return TokenAttempt {
+                    warnings: vec![],
                     endpoint: Some(endpoint),
                     status: None,
                     duration: started.elapsed(),
@@ -810,6 +943,7 @@ pub async fn fetch(
         Ok(a) => (a.status, String::from_utf8_lossy(&a.body).into_owned()),
         Err(message) => {
             return TokenAttempt {
+                warnings: vec![],
                 endpoint: Some(endpoint),
                 status: None,
                 duration: started.elapsed(),
@@ -819,6 +953,7 @@ pub async fn fetch(
     };
     let outcome = parse_token_response(status, &text, clock.now());
     TokenAttempt {
+        warnings: vec![],
         endpoint: Some(endpoint),
         status: Some(status),
         duration: started.elapsed(),
@@ -830,6 +965,189 @@ impl TokenAttempt {
     fn with_duration(mut self, d: Duration) -> Self {
         self.duration = d;
         self
+    }
+}
+
+/// SMART Backend Services: discovery, a signed assertion, the token request, and checks on the
+/// answer (token type, lifetime, granted against requested scopes).
+async fn smart(
+    client: &reqwest::Client,
+    key: &SmartKey,
+    clock: &Clock,
+    tracer: Option<&crate::http::Tracer>,
+) -> TokenAttempt {
+    let mut warnings = Vec::new();
+    let fail = |endpoint: Option<String>,
+                status: Option<u16>,
+                e: TokenError,
+                warnings: Vec<String>| TokenAttempt {
+        warnings,
+        endpoint,
+        status,
+        duration: Duration::ZERO,
+        outcome: Err(e),
+    };
+    let token_url = match (&key.token_url, &key.discovery) {
+        (Some(u), _) => u.clone(),
+        (None, Some(d)) => {
+            let answer = crate::http::send(
+                client,
+                client.get(d).header("Accept", "application/json"),
+                tracer,
+            )
+            .await;
+            let conf: Option<Map<String, Value>> = answer
+                .as_ref()
+                .ok()
+                .filter(|a| a.status == 200)
+                .and_then(|a| serde_json::from_slice(&a.body).ok());
+            let Some(conf) = conf else {
+                let why = match &answer {
+                    Ok(a) => format!("HTTP {}", a.status),
+                    Err(e) => e.clone(),
+                };
+                return fail(Some(d.clone()), answer.as_ref().ok().map(|a| a.status), TokenError::Profile {
+                    message: format!("the SMART configuration at {d} could not be read ({why}): set `token_url` in the profile"),
+                }, warnings);
+            };
+            let list = |k: &str| {
+                conf.get(k).and_then(Value::as_array).map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+            };
+            if let Some(m) = list("token_endpoint_auth_methods_supported") {
+                if !m.iter().any(|x| x == "private_key_jwt") {
+                    warnings.push(format!("the server's SMART configuration does not list private_key_jwt among its token endpoint auth methods ({})", m.join(", ")));
+                }
+            }
+            let alg = format!("{:?}", key.alg);
+            if let Some(a) = list("token_endpoint_auth_signing_alg_values_supported") {
+                if !a.contains(&alg) {
+                    warnings.push(format!("the server's SMART configuration does not list {alg} among its signing algorithms ({})", a.join(", ")));
+                }
+            }
+            match conf.get("token_endpoint").and_then(Value::as_str) {
+                Some(t) => t.to_string(),
+                None => {
+                    return fail(
+                        Some(d.clone()),
+                        Some(200),
+                        TokenError::Profile {
+                            message: format!(
+                                "the SMART configuration at {d} has no token_endpoint"
+                            ),
+                        },
+                        warnings,
+                    )
+                }
+            }
+        }
+        (None, None) => {
+            return fail(
+                None,
+                None,
+                TokenError::Profile {
+                    message: "no token URL".into(),
+                },
+                warnings,
+            )
+        }
+    };
+    let now = clock.now();
+    let mut header = jsonwebtoken::Header::new(key.alg);
+    header.typ = Some("JWT".into());
+    header.kid = Some(key.kid.clone());
+    header.jku = key.jku.clone();
+    let claims = serde_json::json!({
+        "iss": key.client_id, "sub": key.client_id, "aud": token_url,
+        "exp": now + 300, "iat": now, "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    let ek = match key.alg {
+        jsonwebtoken::Algorithm::ES384 => {
+            jsonwebtoken::EncodingKey::from_ec_pem(key.key_pem.expose().as_bytes())
+        }
+        _ => jsonwebtoken::EncodingKey::from_rsa_pem(key.key_pem.expose().as_bytes()),
+    };
+    let assertion = match ek.and_then(|k| jsonwebtoken::encode(&header, &claims, &k)) {
+        Ok(a) => Secret::new(a),
+        Err(e) => {
+            return fail(
+                Some(token_url),
+                None,
+                TokenError::Profile {
+                    message: format!("cannot sign the client assertion: {e}"),
+                },
+                warnings,
+            )
+        }
+    };
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", key.scope.as_str()),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion.expose()),
+    ];
+    let req = client
+        .post(&token_url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(serde_urlencoded::to_string(form).unwrap_or_default());
+    let (status, text) = match crate::http::send(client, req, tracer).await {
+        Ok(a) => (a.status, String::from_utf8_lossy(&a.body).into_owned()),
+        Err(message) => {
+            return fail(
+                Some(token_url),
+                None,
+                TokenError::Network { message },
+                warnings,
+            )
+        }
+    };
+    let outcome = parse_token_response(status, &text, now);
+    if let Ok(t) = &outcome {
+        if !t
+            .token_type
+            .as_deref()
+            .is_some_and(|tt| tt.eq_ignore_ascii_case("bearer"))
+        {
+            warnings.push(format!(
+                "token_type is {:?}; SMART requires \"bearer\"",
+                t.token_type.as_deref().unwrap_or("(missing)")
+            ));
+        }
+        if t.expires_at.is_some_and(|e| e - now > 305) {
+            warnings.push(format!(
+                "the token lives {} s; SMART Backend Services recommends at most 300",
+                t.expires_at.unwrap_or(now) - now
+            ));
+        }
+        match &t.scope {
+            Some(granted) => {
+                let missing = missing_scopes(&key.scope, granted);
+                if !missing.is_empty() {
+                    warnings.push(format!(
+                        "granted scopes `{granted}` do not cover the requested `{}`",
+                        missing.join(" ")
+                    ));
+                }
+            }
+            None => warnings.push(
+                "the token answer has no scope: SMART servers say which scopes they granted".into(),
+            ),
+        }
+    }
+    TokenAttempt {
+        warnings,
+        endpoint: Some(token_url),
+        status: Some(status),
+        duration: Duration::ZERO,
+        outcome,
     }
 }
 
@@ -1167,6 +1485,25 @@ mod tests {
         let exp = &s.iter().find(|(k, _)| k == "exp").unwrap().1;
         assert_eq!(exp, "2026-11-26 10:23:24 UTC (in 59 min)");
         assert!(Claims::decode("not.a.jwt.at.all").is_none());
+    }
+
+    #[test]
+    fn smart_scopes_in_v1_and_v2_syntax() {
+        assert_eq!(
+            parse_scope("system/Patient.read"),
+            Some(("system".into(), "Patient".into(), "rs".into()))
+        );
+        assert_eq!(parse_scope("system/*.cruds").unwrap().2, "cruds");
+        assert!(missing_scopes("system/Patient.rs", "system/Patient.read").is_empty());
+        assert!(
+            missing_scopes("system/Patient.read system/Observation.rs", "system/*.rs").is_empty()
+        );
+        assert_eq!(
+            missing_scopes("system/Patient.write", "system/Patient.cu"),
+            vec!["system/Patient.write"]
+        );
+        assert!(missing_scopes("system/Patient.c", "system/Patient.*").is_empty());
+        assert!(missing_scopes("launch openid", "").is_empty());
     }
 
     #[test]

@@ -109,6 +109,8 @@ pub enum AuthKind {
     /// The signed-in Azure CLI: `az account get-access-token --resource …`.
     #[serde(rename = "azure_cli")]
     AzureCli,
+    /// SMART Backend Services: `private_key_jwt` with an RS384 or ES384 key.
+    Smart,
     /// No `Authorization` header.
     None,
 }
@@ -121,6 +123,7 @@ impl fmt::Display for AuthKind {
             AuthKind::Bearer => "bearer",
             AuthKind::ManagedIdentity => "managed_identity",
             AuthKind::AzureCli => "azure_cli",
+            AuthKind::Smart => "smart",
             AuthKind::None => "none",
         })
     }
@@ -168,9 +171,11 @@ pub struct AuthProfile {
     #[serde(default)]
     pub certificate: Option<String>,
     /// entra: a PEM file with the certificate's private key, when it is not in `certificate`.
+    /// smart: the PEM file (PKCS#8) of the RS384 (RSA) or ES384 (P-384) private key.
     #[serde(default)]
     pub private_key: Option<String>,
     /// entra: the assertion's signing algorithm, `RS256` (default, as the Azure SDKs send) or `PS256`.
+    /// smart: `RS384` or `ES384` (default: by the key's type).
     #[serde(default)]
     pub signing_alg: Option<String>,
     /// entra: the certificate thumbprint header, `sha256` (`x5t#S256`, default) or `sha1` (legacy `x5t`).
@@ -191,7 +196,7 @@ pub struct AuthProfile {
     /// oauth2: the `audience` form parameter some issuers want.
     #[serde(default)]
     pub audience: Option<String>,
-    /// oauth2: the token endpoint URL.
+    /// oauth2: the token endpoint URL. smart: default from `[base_url]/.well-known/smart-configuration`.
     #[serde(default)]
     pub token_url: Option<String>,
     /// entra, oauth2: `post` (default) or `basic`.
@@ -203,6 +208,12 @@ pub struct AuthProfile {
     /// bearer: the token, usually `{{some_secret_variable}}`.
     #[serde(default)]
     pub token: Option<String>,
+    /// smart: the key id (`kid`) the server knows the public key by.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// smart: a JWKS URL to put in the assertion header (`jku`).
+    #[serde(default)]
+    pub jku: Option<String>,
     /// managed_identity: a user-assigned identity by object (principal) id.
     #[serde(default)]
     pub object_id: Option<String>,
@@ -1037,6 +1048,8 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
         ("extra_params", !p.extra_params.is_empty()),
         ("token", p.token.is_some()),
         ("object_id", p.object_id.is_some()),
+        ("key_id", p.key_id.is_some()),
+        ("jku", p.jku.is_some()),
         ("msi_res_id", p.msi_res_id.is_some()),
     ];
     let (allowed, required): (&[&str], &[&str]) = match p.kind {
@@ -1073,6 +1086,18 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
         AuthKind::Bearer => (&["token"], &["token"]),
         AuthKind::ManagedIdentity => (&["client_id", "object_id", "msi_res_id", "resource"], &[]),
         AuthKind::AzureCli => (&["resource", "tenant"], &[]),
+        AuthKind::Smart => (
+            &[
+                "client_id",
+                "private_key",
+                "key_id",
+                "jku",
+                "signing_alg",
+                "scope",
+                "token_url",
+            ],
+            &["client_id", "private_key", "key_id", "scope"],
+        ),
         AuthKind::None => (&[], &[]),
     };
     for (field, is_set) in &set {

@@ -351,12 +351,10 @@ async fn verify_signature(
             )
         }
     };
-    let mut jwks_uri = jwks_hint;
+    // The issuer's own discovery first; the SMART configuration's jwks_uri only when that fails.
+    let mut jwks_uri = None;
     let mut tried = Vec::new();
     for url in discovery {
-        if jwks_uri.is_some() {
-            break;
-        }
         let ev = get(client, url, None).await;
         tried.push(format!(
             "{url} ({})",
@@ -370,7 +368,11 @@ async fn verify_signature(
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
+        if jwks_uri.is_some() {
+            break;
+        }
     }
+    let jwks_uri = jwks_uri.or(jwks_hint);
     let Some(jwks_uri) = jwks_uri else {
         return Finding::new(
             "claims.signature",

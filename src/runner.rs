@@ -127,6 +127,8 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
             &profile.token,
             &profile.object_id,
             &profile.msi_res_id,
+            &profile.key_id,
+            &profile.jku,
         ];
         let before = problems.len();
         let mut uses_capture = false;
@@ -242,8 +244,9 @@ pub async fn acquire(
         attempt.outcome.clone(),
         ctx,
     );
-    if let (Some(w), Ok(info)) = (cloud, step.result.as_mut()) {
-        info.warnings.push(w);
+    if let Ok(info) = step.result.as_mut() {
+        info.warnings.extend(cloud);
+        info.warnings.extend(attempt.warnings.iter().cloned());
     }
     (step, attempt.outcome.ok().map(|t| (t, resolved)))
 }

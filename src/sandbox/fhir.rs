@@ -97,15 +97,15 @@ pub fn capability_statement(st: &SandboxState) -> Value {
 pub fn smart_configuration(st: &SandboxState) -> Value {
     let t = &st.regs.fhir.tenant;
     json!({
-        "issuer": format!("https://sts.windows.net/{t}/"),
-        "jwks_uri": format!("{}/common/discovery/keys", st.base),
-        "token_endpoint": format!("{}/{t}/oauth2/token", st.base),
+        "issuer": format!("{}/smart", st.base),
+        "jwks_uri": format!("{}/smart/jwks", st.base),
+        "token_endpoint": format!("{}/smart/token", st.base),
         "authorization_endpoint": format!("{}/{t}/oauth2/authorize", st.base),
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic", "private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
         "grant_types_supported": ["client_credentials", "authorization_code"],
         "scopes_supported": ["system/*.read", "system/*.write", "system/*.*"],
-        "capabilities": ["client-confidential-symmetric", "permission-v1"],
+        "capabilities": ["client-confidential-asymmetric", "permission-v1", "permission-v2"],
     })
 }
 
@@ -149,9 +149,11 @@ pub fn authenticate(st: &SandboxState, authorization: Option<&str>) -> Result<Va
         st.regs.fhir.audience.as_str(),
         st.regs.fhir.resource_app.as_str(),
     ]);
+    let smart_issuer = format!("{}/smart", st.base);
     v.set_issuer(&[
         token::issuer(st, tenant, false).as_str(),
         token::issuer(st, tenant, true).as_str(),
+        smart_issuer.as_str(),
     ]);
     // jsonwebtoken checks exp against the real clock; the sandbox's may be pinned in tests.
     v.validate_exp = false;
@@ -174,8 +176,45 @@ pub fn authenticate(st: &SandboxState, authorization: Option<&str>) -> Result<Va
     Ok(data.claims)
 }
 
-/// Checks the caller's data role for `method`. `Err` is the 403 to send.
-pub fn authorize(st: &SandboxState, claims: &Value, method: &str) -> Result<(), Answer> {
+/// Checks the caller's access for `method` on the path `segs`: SMART scopes for tokens of the
+/// SMART authorization server, data roles of the service principal otherwise. `Err` is the 403.
+pub fn authorize(
+    st: &SandboxState,
+    claims: &Value,
+    method: &str,
+    segs: &[&str],
+) -> Result<(), Answer> {
+    if claims.get("iss").and_then(Value::as_str) == Some(format!("{}/smart", st.base).as_str()) {
+        let ty = segs.first().copied().unwrap_or("*");
+        let (letter, op) = match (method, segs.len()) {
+            ("GET" | "HEAD", 1) => ('s', "search"),
+            ("GET" | "HEAD", _) => ('r', "read"),
+            ("POST", _) => ('c', "create"),
+            ("PUT" | "PATCH", _) => ('u', "update"),
+            _ => ('d', "delete"),
+        };
+        let granted = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let needed = format!("system/{ty}.{letter}");
+        if crate::auth::missing_scopes(&needed, granted).is_empty() {
+            return Ok(());
+        }
+        let mut a = Answer::new(
+            403,
+            outcome(
+                "error",
+                "forbidden",
+                &format!("insufficient scope for {op} on {ty}"),
+            ),
+        );
+        a.headers.push((
+            "WWW-Authenticate",
+            format!("Bearer error=\"insufficient_scope\", scope=\"{needed}\""),
+        ));
+        return Err(a);
+    }
     let oid = claims
         .get("oid")
         .and_then(Value::as_str)

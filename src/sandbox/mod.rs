@@ -374,6 +374,21 @@ async fn handle(
                 }
             }
         }
+        ("POST", ["smart", "token"]) => match token::smart_token(&st, &body) {
+            Ok(v) => respond(
+                200,
+                JSON,
+                vec![("Cache-Control", "no-store".into())],
+                Some(v),
+            ),
+            Err((code, v)) => respond(
+                code,
+                JSON,
+                vec![("Cache-Control", "no-store".into())],
+                Some(v),
+            ),
+        },
+        ("GET", ["smart", "jwks"]) => respond(200, JSON, vec![], Some(token::jwks())),
         ("GET", ["metadata", "identity", "oauth2", "token"]) | ("GET", ["msi", "token"]) => {
             let app_service = segs[0] == "msi";
             match token::managed_identity(
@@ -435,7 +450,7 @@ async fn fhir_route(
         Ok(c) => c,
         Err(a) => return respond(a.status, FHIR_JSON, a.headers, a.body),
     };
-    if let Err(a) = fhir::authorize(st, &claims, m) {
+    if let Err(a) = fhir::authorize(st, &claims, m, segs) {
         return respond(a.status, FHIR_JSON, a.headers, a.body);
     }
     let n = st.data_requests.fetch_add(1, Ordering::SeqCst);

@@ -100,6 +100,9 @@ pub struct Registrations {
     /// Managed identities of Azure resources in the FHIR service's tenant.
     #[serde(default)]
     pub managed_identities: Vec<ManagedIdentity>,
+    /// SMART Backend Services clients of the FHIR service's own authorization server.
+    #[serde(default)]
+    pub smart_clients: Vec<SmartClient>,
     /// Seconds added to the token service's clock (negative: behind).
     #[serde(default)]
     pub token_clock_offset_seconds: i64,
@@ -188,6 +191,20 @@ pub struct ManagedIdentity {
     #[serde(default)]
     pub system_assigned: bool,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmartClient {
+    pub client_id: String,
+    /// The client's public keys.
+    pub jwks: serde_json::Value,
+    /// The scopes it may be granted, e.g. `system/*.rs`.
+    pub scopes: Vec<String>,
+}
+
+pub const SMART_CLIENT_ID: &str = "fhircheck-smart-backend";
+/// The public keys of `fixtures/certs/smart-rs384.pem` and `smart-es384.pem`.
+pub const SMART_JWKS: &str = include_str!("../../fixtures/certs/smart-client.jwks.json");
 
 pub const MI_CLIENT_ID: &str = "7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f";
 pub const MI_OID: &str = "b7c6d5e4-f3a2-4b1c-8d9e-0f1a2b3c4d5e";
@@ -317,6 +334,11 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
             RoleAssignment { principal_id: MI_OID.into(), role: CONTRIBUTOR.into() },
             RoleAssignment { principal_id: MI_USER_OID.into(), role: READER.into() },
         ],
+        smart_clients: vec![SmartClient {
+            client_id: SMART_CLIENT_ID.into(),
+            jwks: serde_json::from_str(SMART_JWKS).unwrap_or_default(),
+            scopes: vec!["system/*.rs".into(), "system/Patient.cruds".into()],
+        }],
         managed_identities: vec![
             ManagedIdentity {
                 client_id: MI_CLIENT_ID.into(),

@@ -391,6 +391,149 @@ fn mint(
     sign(&claims)
 }
 
+/// The SMART Backend Services authorization server's token endpoint (`/smart/token`):
+/// `private_key_jwt` checked against the client's registered JWKS (RS384 or ES384, by `kid`),
+/// `aud` the token URL, `iss` = `sub`, `exp` at most 5 minutes ahead, `jti` used once. Grants
+/// the requested scopes the client may have. Any authentication failure is `invalid_client`.
+pub fn smart_token(st: &SandboxState, body: &[u8]) -> Result<Value, (u16, Value)> {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let get = |k: &str| {
+        form.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let e =
+        |code: u16, error: &str, d: String| (code, json!({"error": error, "error_description": d}));
+    if get("grant_type") != Some("client_credentials") {
+        return Err(e(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials".into(),
+        ));
+    }
+    let client_err = |d: &str| e(401, "invalid_client", d.to_string());
+    if get("client_assertion_type")
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return Err(client_err(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ));
+    }
+    let assertion =
+        get("client_assertion").ok_or_else(|| client_err("client_assertion is missing"))?;
+    let header = jsonwebtoken::decode_header(assertion)
+        .map_err(|_| client_err("the client assertion is not a JWT"))?;
+    let unverified = crate::auth::Claims::decode(assertion)
+        .ok_or_else(|| client_err("the client assertion is not a JWT"))?;
+    let iss = unverified.str("iss").unwrap_or_default().to_string();
+    let client = st
+        .regs
+        .smart_clients
+        .iter()
+        .find(|c| c.client_id == iss)
+        .ok_or_else(|| client_err(&format!("unknown client '{iss}'")))?;
+    if !matches!(
+        header.alg,
+        jsonwebtoken::Algorithm::RS384 | jsonwebtoken::Algorithm::ES384
+    ) {
+        return Err(client_err(&format!(
+            "the assertion is signed with {:?}; this server accepts RS384 and ES384",
+            header.alg
+        )));
+    }
+    let kid = header
+        .kid
+        .clone()
+        .ok_or_else(|| client_err("the assertion header has no kid"))?;
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(client.jwks.clone())
+        .map_err(|_| client_err("the client's registered JWKS can not be read"))?;
+    let jwk = set
+        .keys
+        .iter()
+        .find(|k| k.common.key_id.as_deref() == Some(kid.as_str()))
+        .ok_or_else(|| client_err(&format!("no registered key with kid '{kid}'")))?;
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
+        .map_err(|_| client_err("the registered key can not be used"))?;
+    let mut v = jsonwebtoken::Validation::new(header.alg);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Value>(assertion, &key, &v).map_err(|_| {
+        client_err("the assertion's signature does not verify with the registered key")
+    })?;
+    let c = data.claims;
+    let text = |k: &str| {
+        c.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    if text("sub") != iss {
+        return Err(client_err("iss and sub must both be the client id"));
+    }
+    let token_url = format!("{}/smart/token", st.base);
+    if text("aud") != token_url {
+        return Err(client_err(&format!(
+            "the assertion's aud must be {token_url}"
+        )));
+    }
+    let now = st.clock.now();
+    let exp = c
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| client_err("the assertion has no exp"))?;
+    if exp < now - 60 {
+        return Err(client_err("the assertion has expired"));
+    }
+    if exp > now + 300 + 60 {
+        return Err(client_err(
+            "the assertion's exp is more than 5 minutes ahead",
+        ));
+    }
+    let jti = text("jti");
+    if jti.is_empty()
+        || !st
+            .seen_jti
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(format!("smart:{jti}"))
+    {
+        return Err(client_err(
+            "the assertion's jti is missing or was already used",
+        ));
+    }
+    let requested = get("scope").unwrap_or_default();
+    let allowed = client.scopes.join(" ");
+    let granted: Vec<&str> = requested
+        .split_whitespace()
+        .filter(|s| {
+            crate::auth::missing_scopes(s, &allowed).is_empty()
+                && crate::auth::parse_scope(s).is_some()
+        })
+        .collect();
+    if granted.is_empty() {
+        return Err(e(
+            400,
+            "invalid_scope",
+            format!("none of the requested scopes '{requested}' may be granted to this client"),
+        ));
+    }
+    let granted = granted.join(" ");
+    let token = sign(&json!({
+        "iss": format!("{}/smart", st.base),
+        "sub": iss,
+        "aud": format!("{}/fhir", st.base),
+        "client_id": iss,
+        "scope": granted,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    }));
+    Ok(json!({"access_token": token, "token_type": "bearer", "expires_in": 300, "scope": granted}))
+}
+
 /// The secret App Service puts in `IDENTITY_HEADER`, as the sandbox plays it.
 pub const IDENTITY_HEADER: &str = "fhircheck-sandbox-identity-header-0001";
 

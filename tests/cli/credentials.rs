@@ -373,3 +373,100 @@ fn azure_cli_tokens_through_a_stand_in_az() {
     assert_eq!(ran.code, 3);
     assert!(ran.stdout.contains("not on PATH"), "{}", ran.stdout);
 }
+
+fn smart(t: &Target, vars: &[&str]) -> crate::Ran {
+    let c = fixture("collections/smart-backend.json");
+    let fhir = format!("fhir_url={}", t.fhir_url());
+    let mut args = vec!["run", c.to_str().unwrap(), "--var", fhir.as_str()];
+    for v in vars {
+        args.push("--var");
+        args.push(v);
+    }
+    fhircheck(
+        &args
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn smart_backend_services_es384_and_rs384() {
+    let t = Target::start("healthy");
+    let ran = smart(&t, &[]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("SMART Backend Services, private_key_jwt ES384"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("warning:"), "{}", ran.stdout);
+    let ran = smart(
+        &t,
+        &[
+            "private_key=fixtures/certs/smart-rs384.pem",
+            "key_id=fhircheck-smart-rs384",
+            "scope=system/Patient.read system/Patient.write",
+        ],
+    );
+    assert_eq!(
+        ran.code, 0,
+        "v1 scope syntax and RS384: {}{}",
+        ran.stdout, ran.stderr
+    );
+    assert!(ran.stdout.contains("private_key_jwt RS384"));
+}
+
+#[test]
+fn smart_scopes_granted_against_requested_and_insufficient_scope() {
+    let t = Target::start("healthy");
+    // The client may read everything but write only Patients: it asks for Patient reads alone.
+    let ran = smart(&t, &["scope=system/Patient.rs system/Observation.cud"]);
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("do not cover the requested `system/Observation.cud`"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains("the token's scopes do not allow this request (it needs system/Patient.c)"),
+        "{}",
+        ran.stdout
+    );
+    snap!("credentials_smart_scopes", ran.snapshot());
+}
+
+#[test]
+fn smart_key_not_registered_is_invalid_client() {
+    let t = Target::start("healthy");
+    let ran = smart(
+        &t,
+        &["private_key=fixtures/certs/smart-unregistered-es384.pem"],
+    );
+    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert!(ran.stdout.contains("invalid_client"));
+    assert!(
+        ran.stdout
+            .contains("the token endpoint did not accept the client's credentials"),
+        "{}",
+        ran.stdout
+    );
+    let ran = smart(
+        &t,
+        &[
+            "private_key=fixtures/certs/smart-rs384.pem",
+            "key_id=fhircheck-smart-es384",
+        ],
+    );
+    assert_eq!(
+        ran.code, 3,
+        "a key that does not match its kid: {}",
+        ran.stdout
+    );
+}
