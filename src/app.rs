@@ -509,12 +509,24 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
             trace_out(&crate::reporters::trace::render(ex))
         }) as crate::http::Tracer
     });
+    let token_cache = if r.token_cache {
+        match crate::token_cache::path(&cfg.env) {
+            Some(p) => Some(p),
+            None => {
+                error("--token-cache needs a cache directory: set HOME, XDG_CACHE_HOME or FHIRCHECK_CACHE_DIR");
+                return ExitCode::Usage;
+            }
+        }
+    } else {
+        None
+    };
     let ctx = RunContext {
         client,
         clock: cfg.clock,
         env: cfg.env.clone(),
         bail: a.bail,
         tracer,
+        token_cache,
     };
     let style = cfg.style(a.output.color);
     let rt = match runtime() {
@@ -666,6 +678,7 @@ fn doctor(a: cli::DoctorArgs, cfg: &Config) -> ExitCode {
         env: cfg.env.clone(),
         bail: false,
         tracer: None,
+        token_cache: None,
     };
     let rt = match runtime() {
         Ok(r) => r,
@@ -860,6 +873,32 @@ fn schema(a: cli::SchemaArgs) -> ExitCode {
 }
 
 fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
+    if a.clear_cache {
+        let Some(p) = crate::token_cache::path(&cfg.env) else {
+            error("no cache directory: set HOME, XDG_CACHE_HOME or FHIRCHECK_CACHE_DIR");
+            return ExitCode::Usage;
+        };
+        return match crate::token_cache::clear(&p) {
+            Ok(true) => {
+                out(&format!("token cache cleared ({})\n", p.display()));
+                ExitCode::Success
+            }
+            Ok(false) => {
+                out(&format!(
+                    "the token cache was already empty ({})\n",
+                    p.display()
+                ));
+                ExitCode::Success
+            }
+            Err(e) => {
+                error(&format!(
+                    "cannot delete the token cache {}: {e}",
+                    p.display()
+                ));
+                ExitCode::Runtime
+            }
+        };
+    }
     let env_file = match load_env_file(a.vars.env.as_deref()) {
         Ok(e) => e,
         Err(c) => return c,
@@ -964,6 +1003,11 @@ fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
         env: cfg.env.clone(),
         bail: false,
         tracer: None,
+        token_cache: if a.token_cache {
+            crate::token_cache::path(&cfg.env)
+        } else {
+            None
+        },
     };
     let rt = match runtime() {
         Ok(r) => r,
@@ -1134,7 +1178,7 @@ fn demo(a: cli::DemoArgs, cfg: &Config) -> ExitCode {
                 return ExitCode::Runtime;
             }
         };
-        let ctx = RunContext { client, clock: cfg.clock, env: cfg.env.clone(), bail: false, tracer: None };
+        let ctx = RunContext { client, clock: cfg.clock, env: cfg.env.clone(), bail: false, tracer: None, token_cache: None };
         if !a.output.quiet {
             out(&format!(
                 "fhircheck demo: scenario `{}`: {}\nsandbox on {} (token service and FHIR service, 127.0.0.1 only)\n\n",

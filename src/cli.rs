@@ -230,6 +230,10 @@ pub struct ReportArgs {
     /// Trace every HTTP exchange on stderr (credentials and secrets masked)
     #[arg(short, long)]
     pub verbose: bool,
+    /// Keep tokens between runs in the user's cache directory (file mode 0600), and reuse one
+    /// while it has more than 2 minutes left
+    #[arg(long)]
+    pub token_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +249,12 @@ pub struct TokenArgs {
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
+    /// Use and fill the token cache (see `run --token-cache`)
+    #[arg(long)]
+    pub token_cache: bool,
+    /// Delete the token cache and exit
+    #[arg(long, exclusive = true)]
+    pub clear_cache: bool,
     /// Timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,

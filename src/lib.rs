@@ -21,4 +21,5 @@ pub mod result;
 pub mod runner;
 pub mod sandbox;
 pub mod secret;
+pub mod token_cache;
 pub mod vars;

@@ -24,6 +24,8 @@ pub struct RunContext {
     pub bail: bool,
     /// Receives every HTTP exchange (`--verbose`).
     pub tracer: Option<crate::http::Tracer>,
+    /// `--token-cache`: the cache file.
+    pub token_cache: Option<std::path::PathBuf>,
 }
 
 /// Checks every template the run will render, before anything is sent.
@@ -229,8 +231,23 @@ pub async fn acquire(
             );
         }
     };
+    let cache_key = ctx
+        .token_cache
+        .as_ref()
+        .and_then(|_| crate::token_cache::key(&resolved));
+    if let (Some(path), Some(key)) = (&ctx.token_cache, &cache_key) {
+        if let Some(token) = crate::token_cache::get(path, key, ctx.clock.now(), RENEW_MARGIN) {
+            let label = format!("{}, from the token cache", resolved.label);
+            let step = token_step(profile, &label, None, None, 0, Ok(token.clone()), ctx);
+            return (step, Some((token, resolved)));
+        }
+    }
     let attempt = auth::fetch(&ctx.client, &resolved, &ctx.clock, ctx.tracer.as_ref()).await;
     let ms = millis(attempt.duration);
+    if let (Some(path), Some(key), Ok(token)) = (&ctx.token_cache, &cache_key, &attempt.outcome) {
+        // A cache that can not be written costs a token request next time, nothing more.
+        let _ = crate::token_cache::put(path, key, token, ctx.clock.now());
+    }
     let cloud = base
         .as_deref()
         .zip(attempt.endpoint.as_deref())

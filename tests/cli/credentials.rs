@@ -470,3 +470,62 @@ fn smart_key_not_registered_is_invalid_client() {
         ran.stdout
     );
 }
+
+#[test]
+fn token_cache_is_opt_in_keyed_and_private() {
+    let t = Target::start("healthy");
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    let env_file = t.env_file.to_str().unwrap();
+    let smoke = crate::smoke();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", smoke.to_str().unwrap(), "-e", env_file, "-q", "-v"];
+        args.extend_from_slice(extra);
+        fhircheck_env(&args, &[("FHIRCHECK_CACHE_DIR", dir)])
+    };
+    let asks = |r: &crate::Ran| {
+        r.stderr
+            .lines()
+            .any(|l| l.starts_with("> POST ") && l.contains("/oauth2/token"))
+    };
+    let first = run(&["--token-cache"]);
+    assert_eq!(first.code, 0);
+    assert!(asks(&first), "the first run asks for a token");
+    let file = cache.path().join("tokens.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let second = run(&["--token-cache"]);
+    assert_eq!(second.code, 0);
+    assert!(
+        !asks(&second),
+        "the second run reuses it:\n{}",
+        second.stderr
+    );
+    let without = run(&[]);
+    assert!(asks(&without), "without --token-cache nothing is reused");
+    // Another resource is another key: never served from the cache.
+    let other = run(&[
+        "--token-cache",
+        "--var",
+        &format!("resource={}/", t.fhir_url()),
+    ]);
+    assert!(asks(&other), "{}", other.stderr);
+    for r in [&first, &second, &other] {
+        assert!(
+            !r.stdout.contains("eyJ")
+                && !r
+                    .stderr
+                    .contains("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6")
+        );
+    }
+    let cleared = fhircheck_env(&["token", "--clear-cache"], &[("FHIRCHECK_CACHE_DIR", dir)]);
+    assert_eq!(cleared.code, 0);
+    assert!(cleared.stdout.contains("token cache cleared"));
+    assert!(!file.exists());
+}

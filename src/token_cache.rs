@@ -1,0 +1,146 @@
+//! The opt-in token cache (`--token-cache`): tokens kept between runs in one file, mode 0600,
+//! in the user's cache directory, keyed by auth kind, token endpoint (authority and tenant),
+//! client and resource or scope. A token is only ever used for exactly the key it was got for.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{FormValue, ResolvedProfile, Token};
+use crate::secret::Secret;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct File {
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    key: String,
+    access_token: String,
+    token_type: Option<String>,
+    expires_at: i64,
+}
+
+/// The cache file: `$FHIRCHECK_CACHE_DIR`, else `$XDG_CACHE_HOME/fhircheck`, else
+/// `~/.cache/fhircheck` (`~/Library/Caches/fhircheck` on macOS, `%LOCALAPPDATA%\fhircheck` on
+/// Windows), then `tokens.json`.
+pub fn path(env: &std::collections::HashMap<String, String>) -> Option<PathBuf> {
+    let dir = if let Some(d) = env.get("FHIRCHECK_CACHE_DIR").filter(|d| !d.is_empty()) {
+        PathBuf::from(d)
+    } else if let Some(d) = env.get("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        Path::new(d).join("fhircheck")
+    } else if cfg!(windows) {
+        Path::new(env.get("LOCALAPPDATA")?).join("fhircheck")
+    } else if cfg!(target_os = "macos") {
+        Path::new(env.get("HOME")?).join("Library/Caches/fhircheck")
+    } else {
+        Path::new(env.get("HOME")?).join(".cache/fhircheck")
+    };
+    Some(dir.join("tokens.json"))
+}
+
+/// The cache key of a profile; `None` for profiles whose tokens are not cached (static tokens).
+pub fn key(p: &ResolvedProfile) -> Option<String> {
+    if p.static_token.is_some() {
+        return None;
+    }
+    let form = |k: &str| {
+        p.form
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| match v {
+                FormValue::Plain(s) => s.clone(),
+                FormValue::Secret(_) => String::new(),
+            })
+    };
+    let source = match &p.source {
+        Some(crate::auth::Source::Smart(s)) => format!("smart:{}:{}", s.kid, s.scope),
+        Some(crate::auth::Source::ManagedIdentity { url, .. }) => format!("mi:{url}"),
+        Some(crate::auth::Source::AzureCli { resource, tenant }) => {
+            format!("az:{resource}:{}", tenant.clone().unwrap_or_default())
+        }
+        None => String::new(),
+    };
+    let parts = [
+        p.kind.to_string(),
+        p.endpoint.clone().unwrap_or_default(),
+        p.client_id.clone().unwrap_or_default(),
+        form("resource").or(p.resource.clone()).unwrap_or_default(),
+        form("scope").unwrap_or_default(),
+        form("audience").unwrap_or_default(),
+        source,
+        if p.assertion.is_some() {
+            "certificate".into()
+        } else {
+            String::new()
+        },
+    ];
+    Some(serde_json::to_string(&parts).unwrap_or_default())
+}
+
+fn load(path: &Path) -> File {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// A cached token for exactly `key`, valid for at least `margin` more seconds.
+pub fn get(path: &Path, key: &str, now: i64, margin: i64) -> Option<Token> {
+    let file = load(path);
+    let e = file
+        .entries
+        .into_iter()
+        .find(|e| e.key == key && e.expires_at - now > margin)?;
+    let access = Secret::new(e.access_token);
+    let claims = crate::auth::Claims::decode(access.expose());
+    Some(Token {
+        access,
+        token_type: e.token_type,
+        expires_at: Some(e.expires_at),
+        scope: None,
+        claims,
+    })
+}
+
+/// Stores `token` under `key`, dropping expired entries; the file is written whole, mode 0600.
+pub fn put(path: &Path, key: &str, token: &Token, now: i64) -> std::io::Result<()> {
+    let Some(expires_at) = token.expires_at else {
+        return Ok(());
+    };
+    let mut file = load(path);
+    file.entries.retain(|e| e.key != key && e.expires_at > now);
+    file.entries.push(Entry {
+        key: key.to_string(),
+        access_token: token.access.expose().to_string(),
+        token_type: token.token_type.clone(),
+        expires_at,
+    });
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(serde_json::to_string(&file).unwrap_or_default().as_bytes())?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+/// Deletes the cache file. Returns whether there was one.
+pub fn clear(path: &Path) -> std::io::Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
