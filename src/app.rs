@@ -899,97 +899,11 @@ fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
             }
         };
     }
-    let env_file = match load_env_file(a.vars.env.as_deref()) {
-        Ok(e) => e,
-        Err(c) => return c,
-    };
-    let (path, text) = match &a.collection {
-        Some(p) => (p.clone(), None),
-        None => (PathBuf::from(SMOKE_SOURCE), Some(SMOKE_COLLECTION)),
-    };
-    let loaded = match text {
-        Some(t) => collection::load_collection_str(&path, t),
-        None => collection::load_collection(&path),
-    };
-    let c = match loaded {
-        Ok(c) => c,
-        Err(e) => {
-            error(&e.to_string());
-            return ExitCode::Usage;
-        }
-    };
-    let profile = match a
-        .profile
-        .clone()
-        .or_else(|| c.default_auth.clone())
-        .or_else(|| {
-            (c.auth.len() == 1)
-                .then(|| c.auth.keys().next().cloned())
-                .flatten()
-        }) {
-        Some(p) if c.auth.contains_key(&p) => p,
-        Some(p) => {
-            let names: Vec<&str> = c.auth.keys().map(String::as_str).collect();
-            error(&format!(
-                "{}: auth profile `{p}` is not defined{}",
-                path.display(),
-                collection::did_you_mean(&p, &names)
-                    .map(|b| format!("; did you mean `{b}`?"))
-                    .unwrap_or_else(|| format!(" (profiles: {})", names.join(", ")))
-            ));
-            return ExitCode::Usage;
-        }
-        None => {
-            error(&format!(
-                "{}: name the auth profile with --profile (the collection has several, or none)",
-                path.display()
-            ));
-            return ExitCode::Usage;
-        }
-    };
-    let plan = match collection::plan(c) {
-        Ok(p) => p,
-        Err(p) => {
-            error(&problems_text(&path, &p));
-            return ExitCode::Usage;
-        }
-    };
-    let vars = variables(&plan, env_file.as_ref(), &a.vars.vars, cfg);
-    let mut problems = Vec::new();
-    if let Some(p) = plan.collection.auth.get(&profile) {
-        let base = plan
-            .collection
-            .base_url
-            .as_deref()
-            .map(|b| vars.check(b, &Default::default()))
-            .unwrap_or_default();
-        for e in base {
-            problems.push(Problem {
-                place: "base_url".into(),
-                message: e.to_string(),
-                hint: None,
-            });
-        }
-        if problems.is_empty() {
-            let base = plan
-                .collection
-                .base_url
-                .as_deref()
-                .and_then(|b| vars.render(b).ok())
-                .map(|r| r.text);
-            if let Err(e) = crate::auth::resolve(&profile, p, &vars, base.as_deref(), &cfg.env) {
-                problems.push(Problem {
-                    place: format!("auth.{profile}"),
-                    message: e.to_string(),
-                    hint: None,
-                });
-            }
-        }
-    }
-    if !problems.is_empty() {
-        error(&problems_text(&path, &problems));
-        return ExitCode::Usage;
-    }
+    let (path, plan, vars, profile) =
+        match collection_and_profile(a.collection.as_deref(), a.profile.as_deref(), &a.vars, cfg) {
+            Ok(x) => x,
+            Err(c) => return c,
+        };
     let client = match crate::http::client(Duration::from_secs(a.timeout)) {
         Ok(c) => c,
         Err(e) => {

@@ -372,6 +372,17 @@ pub fn resolve(
                 .unwrap_or_default(),
         })
     };
+    // The audience a token is for: the profile's `resource`, else the collection's base URL.
+    let resource_or_base = |r: Option<(String, bool)>| -> Result<String, ProfileError> {
+        r.map(|(v, _)| v)
+            .or_else(|| base_url.map(str::to_string))
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| ProfileError::Missing {
+                profile: name.to_string(),
+                field: "resource",
+                env_hint: " (or give the collection a `base_url`, which is the default)".into(),
+            })
+    };
     let mut out = ResolvedProfile {
         name: name.to_string(),
         kind: p.kind,
@@ -449,15 +460,7 @@ pub fn resolve(
                     })
                 }
             };
-            let resource = render("resource", &p.resource)?
-                .map(|(v, _)| v)
-                .or_else(|| base_url.map(str::to_string))
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ProfileError::Missing {
-                    profile: name.to_string(),
-                    field: "resource",
-                    env_hint: " (or give the collection a `base_url`, which is the default)".into(),
-                })?;
+            let resource = resource_or_base(render("resource", &p.resource)?)?;
             let base = authority_base(&host);
             out.endpoint = Some(if v1 {
                 format!("{base}/{tenant}/oauth2/token")
@@ -508,15 +511,7 @@ pub fn resolve(
             out.tenant = Some(tenant);
         }
         AuthKind::ManagedIdentity => {
-            let resource = render("resource", &p.resource)?
-                .map(|(v, _)| v)
-                .or_else(|| base_url.map(str::to_string))
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ProfileError::Missing {
-                    profile: name.to_string(),
-                    field: "resource",
-                    env_hint: " (or give the collection a `base_url`, which is the default)".into(),
-                })?;
+            let resource = resource_or_base(render("resource", &p.resource)?)?;
             let client_id = render("client_id", &p.client_id)?.map(|(v, _)| v);
             let object_id = render("object_id", &p.object_id)?.map(|(v, _)| v);
             let msi_res_id = render("msi_res_id", &p.msi_res_id)?.map(|(v, _)| v);
@@ -654,15 +649,7 @@ pub fn resolve(
             out.client_id = Some(client_id);
         }
         AuthKind::AzureCli => {
-            let resource = render("resource", &p.resource)?
-                .map(|(v, _)| v)
-                .or_else(|| base_url.map(str::to_string))
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| ProfileError::Missing {
-                    profile: name.to_string(),
-                    field: "resource",
-                    env_hint: " (or give the collection a `base_url`, which is the default)".into(),
-                })?;
+            let resource = resource_or_base(render("resource", &p.resource)?)?;
             let tenant = render("tenant", &p.tenant)?
                 .map(|(v, _)| v)
                 .filter(|t| !t.trim().is_empty());

@@ -268,7 +268,7 @@ pub async fn acquire(
     (step, attempt.outcome.ok().map(|t| (t, resolved)))
 }
 
-fn token_step(
+pub fn token_step(
     profile: &str,
     label: &str,
     endpoint: Option<String>,

@@ -13,7 +13,7 @@ use crate::assertions::{self, AssertionResult};
 use crate::auth::{self, FormValue, ResolvedProfile};
 use crate::clock::millis;
 use crate::collection::AuthKind;
-use crate::result::{CollectionResult, Outcome, RequestStep, Step, TokenInfo, TokenStep};
+use crate::result::{CollectionResult, Outcome, RequestStep, Step};
 use crate::runner::RunContext;
 use crate::secret::{redact, redactor, Secret};
 use crate::vars::is_secret_name;
@@ -558,8 +558,8 @@ async fn run_item(
     // A token request written as a plain request (Microsoft's samples): read it as one.
     if is_token_endpoint(&url, &item.request.body) {
         let outcome = auth::parse_token_response(answer.status, &text, ctx.clock.now());
-        steps.push(Step::Token(token_step(
-            item.path.clone(),
+        steps.push(Step::Token(crate::runner::token_step(
+            &item.path,
             "token request in the collection",
             Some(shown_url.clone()),
             Some(answer.status),
@@ -672,47 +672,6 @@ fn apply(scopes: &mut Scopes, local: &mut Map<String, Value>, out: &script::Outp
     }
 }
 
-fn token_step(
-    profile: String,
-    label: &str,
-    endpoint: Option<String>,
-    status: Option<u16>,
-    duration_ms: u64,
-    outcome: Result<auth::Token, auth::TokenError>,
-    ctx: &RunContext,
-) -> TokenStep {
-    let now = ctx.clock.now();
-    TokenStep {
-        profile,
-        label: label.to_string(),
-        endpoint,
-        status,
-        duration_ms,
-        result: outcome.map(|t| TokenInfo {
-            warnings: vec![],
-            token_type: t.token_type.clone(),
-            expires_at: t.expires_at,
-            scope: t.scope.clone(),
-            is_jwt: t.claims.is_some(),
-            raw_claims: t
-                .claims
-                .as_ref()
-                .map(|c| c.claims.clone())
-                .unwrap_or_default(),
-            claims: t
-                .claims
-                .as_ref()
-                .map(|c| {
-                    c.summary(now)
-                        .into_iter()
-                        .map(|(k, v)| (k, redact(&v).into_owned()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        }),
-    }
-}
-
 /// An oauth2 client-credentials token through fhircheck's own auth, cached for the run.
 async fn oauth2_token(
     a: &Auth,
@@ -782,8 +741,8 @@ async fn oauth2_token(
         .as_ref()
         .ok()
         .map(|t| t.access.expose().to_string());
-    steps.push(Step::Token(token_step(
-        "oauth2".into(),
+    steps.push(Step::Token(crate::runner::token_step(
+        "oauth2",
         &profile.label,
         attempt.endpoint.clone().map(|e| redact(&e).into_owned()),
         attempt.status,
