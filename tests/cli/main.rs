@@ -3,6 +3,7 @@
 
 mod credentials;
 mod doctor;
+mod e2e;
 mod errors;
 mod postman;
 mod reports;
