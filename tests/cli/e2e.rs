@@ -31,9 +31,17 @@ impl Issuer {
             .expect("node runs");
         // Ready when it says so: no sleeps.
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("the issuer did not start: {line:?}"));
-        Issuer { child, url: format!("http://127.0.0.1:{port}") }
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("the issuer did not start: {line:?}"));
+        Issuer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
     }
 }
 
@@ -46,7 +54,15 @@ impl Drop for Issuer {
 
 fn token(issuer: &Issuer, profile: &str, extra: &[&str]) -> crate::Ran {
     let c = fixture("collections/real-issuer.json");
-    let mut args = vec!["token", "-c", c.to_str().unwrap(), "--profile", profile, "--json", "--var"];
+    let mut args = vec![
+        "token",
+        "-c",
+        c.to_str().unwrap(),
+        "--profile",
+        profile,
+        "--json",
+        "--var",
+    ];
     let iss = format!("issuer={}", issuer.url);
     let aud = format!("fhir_url={AUDIENCE}");
     args.push(&iss);
@@ -73,7 +89,11 @@ fn secret_post_secret_basic_and_private_key_jwt() {
 #[test]
 fn scopes_granted_against_requested_with_a_real_issuer() {
     let issuer = Issuer::start();
-    let ran = token(&issuer, "jwt", &["--var", "scope=system/Patient.rs system/Patient.cud"]);
+    let ran = token(
+        &issuer,
+        "jwt",
+        &["--var", "scope=system/Patient.rs system/Patient.cud"],
+    );
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     let ran = fhircheck(&[
         "token",
@@ -90,13 +110,22 @@ fn scopes_granted_against_requested_with_a_real_issuer() {
     ]);
     assert_eq!(ran.code, 3, "{}", ran.stdout);
     assert!(ran.stdout.contains("invalid_scope"), "{}", ran.stdout);
-    assert!(ran.stdout.contains("the issuer does not grant the requested scope or audience"), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("the issuer does not grant the requested scope or audience"),
+        "{}",
+        ran.stdout
+    );
 }
 
 #[test]
 fn wrong_secret_and_unknown_resource_are_explained() {
     let issuer = Issuer::start();
-    let ran = token(&issuer, "post", &["--var", "post_secret=not-the-secret-value"]);
+    let ran = token(
+        &issuer,
+        "post",
+        &["--var", "post_secret=not-the-secret-value"],
+    );
     assert_eq!(ran.code, 3);
     let v: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
     assert_eq!(v["error"]["error"], "invalid_client");
@@ -114,7 +143,10 @@ fn wrong_secret_and_unknown_resource_are_explained() {
     ]);
     assert_eq!(ran.code, 3);
     assert!(ran.stdout.contains("invalid_target"), "{}", ran.stdout);
-    let shown = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap().replace_all(&ran.stdout, "127.0.0.1:[PORT]").into_owned();
+    let shown = regex::Regex::new(r"127\.0\.0\.1:\d+")
+        .unwrap()
+        .replace_all(&ran.stdout, "127.0.0.1:[PORT]")
+        .into_owned();
     snap!("e2e_issuer_invalid_target", crate::normalize(&shown));
 }
 
@@ -125,11 +157,24 @@ fn a_replayed_or_unknown_key_assertion_is_refused() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let c = fixture("collections/real-issuer.json");
     let mut text = std::fs::read_to_string(root().join(&c)).unwrap();
-    text = text.replace("fixtures/certs/smart-es384.pem", "fixtures/certs/smart-unregistered-es384.pem");
+    text = text.replace(
+        "fixtures/certs/smart-es384.pem",
+        "fixtures/certs/smart-unregistered-es384.pem",
+    );
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("c.json");
     std::fs::write(&other, text).unwrap();
-    let ran = fhircheck(&["token", "-c", other.to_str().unwrap(), "--profile", "jwt", "--var", &format!("issuer={}", issuer.url), "--var", &format!("fhir_url={AUDIENCE}")]);
+    let ran = fhircheck(&[
+        "token",
+        "-c",
+        other.to_str().unwrap(),
+        "--profile",
+        "jwt",
+        "--var",
+        &format!("issuer={}", issuer.url),
+        "--var",
+        &format!("fhir_url={AUDIENCE}"),
+    ]);
     assert_eq!(ran.code, 3, "{}", ran.stdout);
     assert!(ran.stdout.contains("invalid_client"), "{}", ran.stdout);
 }
