@@ -1,7 +1,6 @@
 //! `fhircheck doctor` against every scenario, and `fhircheck decode`.
 
 use crate::{fhircheck, snap, Target};
-use std::io::Write;
 
 fn doctor(scenario: &str, expected_exit: i32, extra: &[&str]) {
     let t = Target::start(scenario);
@@ -120,21 +119,13 @@ fn wrong_base_path_is_spotted() {
 }
 
 fn decode(args: &[&str], stdin: &str) -> crate::Ran {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fhircheck"))
+    let out = assert_cmd::Command::cargo_bin("fhircheck")
+        .expect("the fhircheck binary is built")
         .args(args)
         .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .write_stdin(stdin)
+        .output()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     crate::Ran {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

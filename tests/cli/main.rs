@@ -89,7 +89,8 @@ pub fn fhircheck(args: &[&str]) -> Ran {
 }
 
 pub fn fhircheck_env(args: &[&str], env: &[(&str, &str)]) -> Ran {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fhircheck"));
+    let mut cmd =
+        assert_cmd::Command::cargo_bin("fhircheck").expect("the fhircheck binary is built");
     cmd.args(args).current_dir(root());
     for k in [
         "AZURE_TENANT_ID",
