@@ -527,6 +527,7 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
         bail: a.bail,
         tracer,
         token_cache,
+        retries: a.retry,
     };
     let style = cfg.style(a.output.color);
     let rt = match runtime() {
@@ -679,6 +680,7 @@ fn doctor(a: cli::DoctorArgs, cfg: &Config) -> ExitCode {
         bail: false,
         tracer: None,
         token_cache: None,
+        retries: 0,
     };
     let rt = match runtime() {
         Ok(r) => r,
@@ -922,6 +924,7 @@ fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
         } else {
             None
         },
+        retries: 0,
     };
     let rt = match runtime() {
         Ok(r) => r,
@@ -1092,7 +1095,7 @@ fn demo(a: cli::DemoArgs, cfg: &Config) -> ExitCode {
                 return ExitCode::Runtime;
             }
         };
-        let ctx = RunContext { client, clock: cfg.clock, env: cfg.env.clone(), bail: false, tracer: None, token_cache: None };
+        let ctx = RunContext { client, clock: cfg.clock, env: cfg.env.clone(), bail: false, tracer: None, token_cache: None, retries: 0 };
         if !a.output.quiet {
             out(&format!(
                 "fhircheck demo: scenario `{}`: {}\nsandbox on {} (token service and FHIR service, 127.0.0.1 only)\n\n",

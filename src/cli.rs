@@ -158,6 +158,10 @@ pub struct RunArgs {
     /// Stop at the first failure (requests marked `cleanup` still run)
     #[arg(long)]
     pub bail: bool,
+    /// Retry a request answered 429 (throttled) or 503 up to N times, after its Retry-After
+    /// (1 to 30 s)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retry: u32,
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,

@@ -113,6 +113,12 @@ fn request_line(r: &RequestStep, style: &Style) -> String {
                     r.duration_ms
                 ),
             ));
+            if r.retries > 0 {
+                line.push_str(&style.paint(
+                    Tone::Skip,
+                    &format!("  (retried {}× after 429/503)", r.retries),
+                ));
+            }
         }
     }
     line.push('\n');

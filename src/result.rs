@@ -90,6 +90,9 @@ pub struct RequestStep {
     /// The assertions are script tests (`pm.test`, `tests[…]`): each is its own JUnit testcase.
     #[serde(default)]
     pub script_tests: bool,
+    /// Attempts answered 429/503 and retried before the one reported (`--retry`).
+    #[serde(default)]
+    pub retries: u32,
 }
 
 /// Counts for summaries.

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -26,6 +26,8 @@ pub struct RunContext {
     pub tracer: Option<crate::http::Tracer>,
     /// `--token-cache`: the cache file.
     pub token_cache: Option<std::path::PathBuf>,
+    /// `--retry`: how many times a 429 or 503 answer is retried.
+    pub retries: u32,
 }
 
 /// Checks every template the run will render, before anything is sent.
@@ -501,6 +503,7 @@ pub async fn run_collection(
                 captures: vec![],
                 cleanup: req.cleanup,
                 script_tests: false,
+                retries: 0,
             }),
             Ok(Sent::Response(resp)) => {
                 let json: Option<Value> = parse_json(&resp.body);
@@ -573,6 +576,7 @@ pub async fn run_collection(
                     captures,
                     cleanup: req.cleanup,
                     script_tests: false,
+                    retries: resp.retries,
                 })
             }
         };
@@ -634,6 +638,7 @@ fn skipped(req: &PlannedRequest, why: String) -> Step {
         captures: vec![],
         cleanup: req.cleanup,
         script_tests: false,
+        retries: 0,
     })
 }
 
@@ -653,6 +658,8 @@ struct Response {
     headers: Vec<(String, String)>,
     body: String,
     duration_ms: u64,
+    /// Attempts answered 429/503 before this one (`--retry`).
+    retries: u32,
 }
 
 enum Sent {
@@ -780,23 +787,61 @@ async fn exchange(
     if let Some(b) = body {
         rb = rb.body(b);
     }
-    let started = Instant::now();
-    match crate::http::send(&ctx.client, rb, ctx.tracer.as_ref()).await {
-        Err(message) => Ok(Sent::TransportError {
-            method,
-            url: shown_url,
-            duration_ms: millis(started.elapsed()),
-            message,
-        }),
-        Ok(a) => Ok(Sent::Response(Response {
-            method,
-            url: shown_url,
-            status: a.status,
-            headers: a.headers,
-            body: String::from_utf8_lossy(&a.body).into_owned(),
-            duration_ms: millis(started.elapsed()),
-        })),
+    let mut retries = 0;
+    loop {
+        // Bodies are bytes, so a request can always be cloned for another attempt.
+        let attempt = rb
+            .try_clone()
+            .unwrap_or_else(|| ctx.client.request(req.method.clone(), &full_url));
+        let started = Instant::now();
+        let answer = crate::http::send(&ctx.client, attempt, ctx.tracer.as_ref()).await;
+        if let Ok(a) = &answer {
+            if matches!(a.status, 429 | 503) && retries < ctx.retries {
+                retries += 1;
+                tokio::time::sleep(Duration::from_secs(retry_after(
+                    &a.headers,
+                    ctx.clock.now(),
+                )))
+                .await;
+                continue;
+            }
+        }
+        return match answer {
+            Err(message) => Ok(Sent::TransportError {
+                method,
+                url: shown_url,
+                duration_ms: millis(started.elapsed()),
+                message,
+            }),
+            Ok(a) => Ok(Sent::Response(Response {
+                method,
+                url: shown_url,
+                status: a.status,
+                headers: a.headers,
+                body: String::from_utf8_lossy(&a.body).into_owned(),
+                duration_ms: millis(started.elapsed()),
+                retries,
+            })),
+        };
     }
+}
+
+/// Seconds to wait before retrying, from `Retry-After` (seconds or an HTTP date): at least 1, at
+/// most 30.
+pub fn retry_after(headers: &[(String, String)], now: i64) -> u64 {
+    let value = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+        .map(|(_, v)| v.trim());
+    let secs = match value {
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .or_else(|| crate::doctor::httpdate_to_unix(v).map(|t| t - now))
+            .unwrap_or(1),
+        None => 1,
+    };
+    secs.clamp(1, 30) as u64
 }
 
 fn describe_capture(c: &crate::collection::CompiledCapture) -> String {
@@ -887,6 +932,19 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn retry_after_seconds_or_date() {
+        let h = |v: &str| vec![("Retry-After".to_string(), v.to_string())];
+        assert_eq!(retry_after(&h("3"), 0), 3);
+        assert_eq!(retry_after(&h("0"), 0), 1);
+        assert_eq!(retry_after(&h("600"), 0), 30);
+        assert_eq!(
+            retry_after(&h("Thu, 26 Nov 2026 09:23:30 GMT"), 1_795_685_005),
+            5
+        );
+        assert_eq!(retry_after(&[], 0), 1);
     }
 
     #[test]

@@ -213,6 +213,7 @@ pub async fn run(
                 captures: vec![],
                 cleanup: false,
                 script_tests: false,
+                retries: 0,
             });
             observer(&step);
             steps.push(step);
@@ -333,6 +334,7 @@ fn error_step(item: &Item, iteration: usize, iterations: usize, msg: String) -> 
         captures: vec![],
         cleanup: false,
         script_tests: true,
+        retries: 0,
     })
 }
 
@@ -528,6 +530,7 @@ async fn run_item(
                         captures: vec![],
                         cleanup: false,
                         script_tests: true,
+        retries: 0,
                     }));
                         return (steps, next, false);
                     }
@@ -649,6 +652,7 @@ async fn run_item(
         captures: vec![],
         cleanup: false,
         script_tests: true,
+        retries: 0,
     }));
     (steps, next, failed)
 }

@@ -97,6 +97,8 @@ pub struct JsonRequest {
     pub operation_outcome: Vec<OutcomeIssue>,
     pub diagnosis: Option<Diagnosis>,
     pub cleanup: bool,
+    /// Attempts answered 429/503 and retried first (`--retry`).
+    pub retries: u32,
 }
 
 fn token_error(e: &TokenError) -> JsonTokenError {
@@ -203,6 +205,7 @@ pub fn build(result: &RunResult) -> JsonReport {
                             operation_outcome: r.issues.clone(),
                             diagnosis: diagnose::request_with_claims(r, claims),
                             cleanup: r.cleanup,
+                            retries: r.retries,
                         })
                     }
                 })

@@ -227,3 +227,30 @@ fn demo_no_role_shows_the_403s() {
         .stdout
         .contains("OperationOutcome  error forbidden: Authorization failed."));
 }
+
+#[test]
+fn retry_rides_out_throttling() {
+    let t = Target::start("throttled");
+    let ran = fhircheck(&[
+        "run",
+        smoke().to_str().unwrap(),
+        "-e",
+        t.env_file.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(ran.code, 1, "without --retry the 429s fail");
+    let ran = fhircheck(&[
+        "run",
+        smoke().to_str().unwrap(),
+        "-e",
+        t.env_file.to_str().unwrap(),
+        "--retry",
+        "1",
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("(retried 1× after 429/503)"),
+        "{}",
+        ran.stdout
+    );
+}
