@@ -660,27 +660,40 @@ fn collection_and_profile(
     Ok((path, plan, vars, profile))
 }
 
+/// The context of `doctor` and `token`: one client, no run options.
+fn single_request_context(
+    timeout: u64,
+    token_cache: bool,
+    cfg: &Config,
+) -> Result<RunContext, ExitCode> {
+    let client = crate::http::client(Duration::from_secs(timeout)).map_err(|e| {
+        error(&e);
+        ExitCode::Runtime
+    })?;
+    Ok(RunContext {
+        client,
+        clock: cfg.clock,
+        env: cfg.env.clone(),
+        bail: false,
+        tracer: None,
+        token_cache: if token_cache {
+            crate::token_cache::path(&cfg.env)
+        } else {
+            None
+        },
+        retries: 0,
+    })
+}
+
 fn doctor(a: cli::DoctorArgs, cfg: &Config) -> ExitCode {
     let (_, plan, vars, profile) =
         match collection_and_profile(a.collection.as_deref(), a.profile.as_deref(), &a.vars, cfg) {
             Ok(x) => x,
             Err(c) => return c,
         };
-    let client = match crate::http::client(Duration::from_secs(a.timeout)) {
+    let ctx = match single_request_context(a.timeout, false, cfg) {
         Ok(c) => c,
-        Err(e) => {
-            error(&e);
-            return ExitCode::Runtime;
-        }
-    };
-    let ctx = RunContext {
-        client,
-        clock: cfg.clock,
-        env: cfg.env.clone(),
-        bail: false,
-        tracer: None,
-        token_cache: None,
-        retries: 0,
+        Err(c) => return c,
     };
     let rt = match runtime() {
         Ok(r) => r,
@@ -906,25 +919,9 @@ fn token(a: cli::TokenArgs, cfg: &Config) -> ExitCode {
             Ok(x) => x,
             Err(c) => return c,
         };
-    let client = match crate::http::client(Duration::from_secs(a.timeout)) {
+    let ctx = match single_request_context(a.timeout, a.token_cache, cfg) {
         Ok(c) => c,
-        Err(e) => {
-            error(&e);
-            return ExitCode::Runtime;
-        }
-    };
-    let ctx = RunContext {
-        client,
-        clock: cfg.clock,
-        env: cfg.env.clone(),
-        bail: false,
-        tracer: None,
-        token_cache: if a.token_cache {
-            crate::token_cache::path(&cfg.env)
-        } else {
-            None
-        },
-        retries: 0,
+        Err(c) => return c,
     };
     let rt = match runtime() {
         Ok(r) => r,
