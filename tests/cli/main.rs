@@ -145,6 +145,8 @@ pub fn normalize(text: &str) -> String {
             "[DATE]",
         ),
         (r"\b\d+ ms\b", "[N] ms"),
+        // Two clocks read a moment apart: a second can tick between them.
+        (r"clock skew: [+-]\d+ s", "clock skew: [SKEW] s"),
         (r#""(duration_ms|elapsed_ms)": \d+"#, "\"$1\": [N]"),
         (r"\((now|in [^()]*|[^()]* ago)\)", "([RELATIVE])"),
         (
