@@ -167,16 +167,39 @@ fn prepare(
     text: Option<&str>,
     env_file: Option<&Environment>,
     cli_vars: &[(String, String)],
+    profile: Option<&str>,
     cfg: &Config,
 ) -> Result<(Plan, Variables), ExitCode> {
     let loaded = match text {
         Some(t) => collection::load_collection_str(path, t),
         None => collection::load_collection(path),
     };
-    let c = loaded.map_err(|e| {
+    let mut c = loaded.map_err(|e| {
         error(&e.to_string());
         ExitCode::Usage
     })?;
+    if let Some(p) = profile {
+        if p != "none" && !c.auth.contains_key(p) {
+            let mut names: Vec<&str> = c.auth.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            let hint = if names.is_empty() {
+                "the collection defines no auth profiles; add one under `auth`".to_string()
+            } else if let Some(best) = collection::did_you_mean(p, &names) {
+                format!(
+                    "did you mean `{best}`? (profiles: {}, or `none`)",
+                    names.join(", ")
+                )
+            } else {
+                format!("the collection's profiles: {}, or `none`", names.join(", "))
+            };
+            error(&format!(
+                "{}: --profile `{p}` is not an auth profile of this collection\n  = help: {hint}",
+                path.display()
+            ));
+            return Err(ExitCode::Usage);
+        }
+        c.default_auth = Some(p.to_string());
+    }
     let plan = collection::plan(c).map_err(|p| {
         error(&problems_text(path, &p));
         ExitCode::Usage
@@ -405,6 +428,13 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
             }
         };
         let job = if collection::sniff(&text) == collection::Format::Postman {
+            if a.profile.is_some() {
+                error(&format!(
+                    "{}: --profile applies to fhircheck collections; this is a Postman collection\n  = help: a Postman collection's requests carry their own auth; convert it with `fhircheck import postman` to choose profiles",
+                    path.display()
+                ));
+                return ExitCode::Usage;
+            }
             match prepare_postman(
                 path,
                 &text,
@@ -432,7 +462,14 @@ fn run(a: cli::RunArgs, cfg: &Config) -> ExitCode {
                 ));
                 return ExitCode::Usage;
             }
-            match prepare(path, Some(&text), env_file.as_ref(), &a.vars.vars, cfg) {
+            match prepare(
+                path,
+                Some(&text),
+                env_file.as_ref(),
+                &a.vars.vars,
+                a.profile.as_deref(),
+                cfg,
+            ) {
                 Ok((plan, vars)) => Job::Native(Box::new(plan), vars),
                 Err(c) => return c,
             }
@@ -1076,7 +1113,7 @@ fn demo(a: cli::DemoArgs, cfg: &Config) -> ExitCode {
             cli_vars.retain(|(k, _)| k != "token_version");
             cli_vars.push(("token_version".into(), "v2".into()));
         }
-        let prepared = prepare(Path::new(SMOKE_SOURCE), Some(SMOKE_COLLECTION), None, &cli_vars, cfg);
+        let prepared = prepare(Path::new(SMOKE_SOURCE), Some(SMOKE_COLLECTION), None, &cli_vars, None, cfg);
         let (plan, vars) = match prepared {
             Ok(p) => p,
             Err(c) => {

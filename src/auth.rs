@@ -1307,8 +1307,8 @@ pub struct Claims {
 
 /// The claims worth showing, in this order.
 pub const SHOWN_CLAIMS: &[&str] = &[
-    "aud", "iss", "tid", "appid", "azp", "oid", "sub", "roles", "scp", "ver", "idtyp", "iat",
-    "nbf", "exp",
+    "aud", "iss", "tid", "appid", "azp", "oid", "sub", "roles", "scp", "scope", "ver", "idtyp",
+    "iat", "nbf", "exp",
 ];
 
 impl Claims {
@@ -1357,7 +1357,9 @@ impl Claims {
         let mut out = Vec::new();
         for k in SHOWN_CLAIMS {
             let Some(v) = self.claims.get(*k) else {
-                if *k == "roles" {
+                // Scope-based tokens (SMART, most OAuth2 servers) carry permissions in `scope`.
+                let scoped = self.claims.contains_key("scope") || self.claims.contains_key("scp");
+                if *k == "roles" && !scoped {
                     out.push((
                         "roles".into(),
                         "(none: no application roles in the token)".into(),

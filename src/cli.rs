@@ -155,6 +155,10 @@ pub struct RunArgs {
     pub collections: Vec<PathBuf>,
     #[command(flatten)]
     pub vars: VarArgs,
+    /// Auth profile for every request that does not name its own (overrides the collection's
+    /// `default_auth`); e.g. `--profile smart` runs the shipped smoke test as a SMART backend client
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Stop at the first failure (requests marked `cleanup` still run)
     #[arg(long)]
     pub bail: bool,

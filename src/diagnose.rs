@@ -562,9 +562,16 @@ pub fn times_finding(
     f
 }
 
-/// The roles finding: informative, since Azure's FHIR services decide data access by Azure RBAC.
-pub fn roles_finding(roles: &[String]) -> Finding {
-    if roles.is_empty() {
+/// The roles finding: informative, since Azure's FHIR services decide data access by Azure RBAC,
+/// and SMART servers by the token's scopes.
+pub fn roles_finding(roles: &[String], scope: Option<&str>) -> Finding {
+    if let (true, Some(scope)) = (roles.is_empty(), scope) {
+        Finding::new(
+            "claims.roles",
+            Status::Pass,
+            format!("no roles; scopes: {scope} (the read and write probes show what they allow)"),
+        )
+    } else if roles.is_empty() {
         Finding::new("claims.roles", Status::Pass, "no application roles in the token: normal for Azure's FHIR services, which grant data access by Azure role assignment (the read probe checks it)")
     } else {
         Finding::new(

@@ -741,7 +741,7 @@ pub fn claim_findings(
         diagnose::tenant_finding(c.str("tid"), c.str("iss"), expected_tenant.as_deref()),
         diagnose::version_finding(c.str("ver"), c.str("iss")),
         diagnose::times_finding(c.time("exp"), c.time("nbf"), now, server_now),
-        diagnose::roles_finding(&roles),
+        diagnose::roles_finding(&roles, c.str("scope").or_else(|| c.str("scp"))),
     ]
 }
 

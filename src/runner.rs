@@ -280,6 +280,7 @@ pub fn token_step(
     ctx: &RunContext,
 ) -> TokenStep {
     let now = ctx.clock.now();
+    let requested = endpoint.is_some();
     TokenStep {
         profile: profile.to_string(),
         label: label.to_string(),
@@ -287,7 +288,7 @@ pub fn token_step(
         status,
         duration_ms,
         result: outcome.map(|t| TokenInfo {
-            warnings: time_warnings(&t, now),
+            warnings: time_warnings(&t, now, requested),
             token_type: t.token_type.clone(),
             expires_at: t.expires_at,
             scope: t.scope.clone(),
@@ -350,12 +351,18 @@ pub fn cloud_warning(fhir_url: &str, token_endpoint: &str) -> Option<String> {
     })
 }
 
-/// Clock problems visible the moment a token arrives.
-fn time_warnings(t: &Token, now: i64) -> Vec<String> {
+/// Clock problems visible the moment a token arrives. `requested`: fresh from an endpoint, so an
+/// expired one means a wrong clock; a token given as-is (bearer profile) may simply be old.
+fn time_warnings(t: &Token, now: i64, requested: bool) -> Vec<String> {
     let mut w = Vec::new();
     let claims = t.claims.as_ref();
     if let Some(exp) = claims.and_then(|c| c.time("exp")).or(t.expires_at) {
-        if exp <= now {
+        if exp <= now && !requested {
+            w.push(format!(
+                "this token expired {}; a token given as-is is never renewed: get a fresh one, or use a profile that requests tokens (oauth2, smart, entra, azure_cli)",
+                crate::clock::relative(exp, now)
+            ));
+        } else if exp <= now {
             w.push(format!(
                 "this token had already expired when it arrived ({}): the issuer's clock or this machine's clock is wrong",
                 crate::clock::relative(exp, now)

@@ -55,6 +55,13 @@ pub fn references(template: &str) -> impl Iterator<Item = &str> {
 /// Names that hold credentials even when nobody marked them secret.
 pub fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
+    // `token_url`, `tokenEndpoint`, `jwks_uri`: where credentials go, not credentials.
+    if ["url", "uri", "endpoint"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+    {
+        return false;
+    }
     [
         "secret",
         "password",
@@ -411,6 +418,9 @@ mod tests {
         assert!(is_secret_name("client_secret"));
         assert!(is_secret_name("bearerToken"));
         assert!(!is_secret_name("fhir_url"));
+        assert!(!is_secret_name("token_url"));
+        assert!(!is_secret_name("tokenEndpoint"));
+        assert!(is_secret_name("access_token"));
         let v = Value::new("bearerToken", "abc.def.ghi-long-enough", false);
         assert!(v.secret);
     }

@@ -149,6 +149,7 @@ pub fn normalize(text: &str) -> String {
         (r"clock skew: [+-]\d+ s", "clock skew: [SKEW] s"),
         (r#""(duration_ms|elapsed_ms)": \d+"#, "\"$1\": [N]"),
         (r"\((now|in [^()]*|[^()]* ago)\)", "([RELATIVE])"),
+        (r"expired [^;()]* ago", "expired [RELATIVE]"),
         (
             r#""(iat|nbf|exp|expires_at|started_at)": \d+"#,
             "\"$1\": [UNIX]",
