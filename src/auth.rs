@@ -206,12 +206,50 @@ fn pem_text(tag: &str, der: &[u8]) -> String {
     )
 }
 
-/// Reads a certificate credential from PEM files.
+/// The certificate (DER) and its private key (PEM) from a PKCS#12 file. The leaf certificate is
+/// the one whose local key id matches the key's; the password is `""` when none is given.
+fn read_pkcs12(
+    data: &[u8],
+    path: &str,
+    password: Option<&Secret>,
+) -> Result<(Vec<u8>, Secret), String> {
+    use p12_keystore::error::Error as P12;
+    let given = password.map(Secret::expose).unwrap_or("");
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(data, given).map_err(|e| match e {
+        P12::MacError(_) if password.is_none() => format!(
+            "`{path}` is protected by a password: give it in `certificate_password` (a secret variable) or AZURE_CLIENT_CERTIFICATE_PASSWORD"
+        ),
+        P12::MacError(_) => format!(
+            "the password does not open `{path}`: check `certificate_password` (or AZURE_CLIENT_CERTIFICATE_PASSWORD)"
+        ),
+        other => format!("`{path}` is not a PKCS#12 file fhircheck can read ({other}); export it again, or convert it to PEM: openssl pkcs12 -in {path} -out client.pem -nodes"),
+    })?;
+    let key = archive.keys.first().ok_or_else(|| {
+        format!("`{path}` holds no private key: export the certificate with its private key (.pfx)")
+    })?;
+    let cert = archive
+        .certs
+        .iter()
+        .find(|c| {
+            key.local_key_id
+                .as_ref()
+                .is_some_and(|k| c.local_key_id.as_deref() == Some(k.as_ref()))
+        })
+        .or_else(|| archive.certs.first())
+        .ok_or_else(|| format!("`{path}` holds no certificate"))?;
+    Ok((
+        cert.cert.as_der().to_vec(),
+        Secret::new(pem_text("PRIVATE KEY", key.key.as_der())),
+    ))
+}
+
+/// Reads a certificate credential: PEM files, or a PKCS#12 (.pfx/.p12) file and its password.
 pub fn load_certificate(
     profile: &str,
     client_id: &str,
     cert_path: &str,
     key_path: Option<&str>,
+    password: Option<&Secret>,
     alg: Option<&str>,
     x5t: Option<&str>,
 ) -> Result<AssertionKey, ProfileError> {
@@ -219,38 +257,47 @@ pub fn load_certificate(
         profile: profile.to_string(),
         message,
     };
-    let lower = cert_path.to_ascii_lowercase();
-    if lower.ends_with(".pfx") || lower.ends_with(".p12") {
-        return Err(invalid(format!(
-            "`{cert_path}` is PKCS#12, which this version does not read; convert it once: openssl pkcs12 -in {cert_path} -out client.pem -nodes"
-        )));
-    }
     let read = |p: &str| {
-        std::fs::read_to_string(p)
+        std::fs::read(p)
             .map_err(|e| invalid(format!("cannot read the certificate file `{p}`: {e}")))
     };
-    let cert_text = read(cert_path)?;
-    let blocks = pem_blocks(&cert_text);
-    let cert_der = blocks
-        .iter()
-        .find(|(t, _)| t == "CERTIFICATE")
-        .map(|(_, d)| d.clone())
-        .ok_or_else(|| {
-            invalid(format!(
-                "`{cert_path}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
-            ))
-        })?;
-    let key_blocks = match key_path {
-        Some(k) => pem_blocks(&read(k)?),
-        None => blocks,
+    let cert_bytes = read(cert_path)?;
+    let lower = cert_path.to_ascii_lowercase();
+    // PKCS#12 is DER (a SEQUENCE, 0x30); PEM is text.
+    let pkcs12 =
+        lower.ends_with(".pfx") || lower.ends_with(".p12") || cert_bytes.first() == Some(&0x30);
+    let (cert_der, key_pem) = if pkcs12 {
+        if key_path.is_some() {
+            return Err(invalid(format!(
+                "`{cert_path}` is PKCS#12, which carries its own private key: leave out `private_key`"
+            )));
+        }
+        read_pkcs12(&cert_bytes, cert_path, password).map_err(invalid)?
+    } else {
+        let cert_text = String::from_utf8_lossy(&cert_bytes);
+        let blocks = pem_blocks(&cert_text);
+        let cert_der = blocks
+            .iter()
+            .find(|(t, _)| t == "CERTIFICATE")
+            .map(|(_, d)| d.clone())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "`{cert_path}` holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                ))
+            })?;
+        let key_blocks = match key_path {
+            Some(k) => pem_blocks(&String::from_utf8_lossy(&read(k)?)),
+            None => blocks,
+        };
+        let (tag, der) = key_blocks
+            .into_iter()
+            .find(|(t, _)| t == "PRIVATE KEY" || t == "RSA PRIVATE KEY")
+            .ok_or_else(|| invalid(format!(
+                "no private key (-----BEGIN PRIVATE KEY-----) in `{}`; give it in the same PEM file or with `private_key`",
+                key_path.unwrap_or(cert_path)
+            )))?;
+        (cert_der, Secret::new(pem_text(&tag, &der)))
     };
-    let (tag, der) = key_blocks
-        .into_iter()
-        .find(|(t, _)| t == "PRIVATE KEY" || t == "RSA PRIVATE KEY")
-        .ok_or_else(|| invalid(format!(
-            "no private key (-----BEGIN PRIVATE KEY-----) in `{}`; give it in the same PEM file or with `private_key`",
-            key_path.unwrap_or(cert_path)
-        )))?;
     let alg = match alg.map(str::to_ascii_uppercase).as_deref() {
         None | Some("RS256") => jsonwebtoken::Algorithm::RS256,
         Some("PS256") => jsonwebtoken::Algorithm::PS256,
@@ -269,7 +316,6 @@ pub fn load_certificate(
             )))
         }
     };
-    let key_pem = Secret::new(pem_text(&tag, &der));
     jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.expose().as_bytes()).map_err(|e| {
         invalid(format!(
             "the private key can not sign (an RSA key is needed): {e}"
@@ -490,11 +536,18 @@ pub fn resolve(
                     let key_path = render("private_key", &p.private_key)?.map(|(v, _)| v);
                     let alg = render("signing_alg", &p.signing_alg)?.map(|(v, _)| v);
                     let x5t = render("x5t", &p.x5t)?.map(|(v, _)| v);
+                    // A password is a secret wherever it came from.
+                    let password = render("certificate_password", &p.certificate_password)?
+                        .map(|(v, _)| v)
+                        .or_else(|| env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD").cloned())
+                        .filter(|v| !v.is_empty())
+                        .map(Secret::new);
                     let key = load_certificate(
                         name,
                         &client_id,
                         cert_path.trim(),
                         key_path.as_deref(),
+                        password.as_ref(),
                         alg.as_deref(),
                         x5t.as_deref(),
                     )?;

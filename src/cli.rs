@@ -56,15 +56,20 @@ Process environment variables are read only when named: `{{$env.AZURE_CLIENT_SEC
 Dynamic values: {{$guid}}, {{$timestamp}}, {{$isoTimestamp}}, {{$randomInt}}.
 
 Entra profiles that leave out tenant, client_id, client_secret or authority_host take
-AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST, as the Azure SDKs do.
+AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST, as the Azure
+SDKs do; without a secret, AZURE_CLIENT_CERTIFICATE_PATH (PEM or PKCS#12) and
+AZURE_CLIENT_CERTIFICATE_PASSWORD.
 
 Secrets (client secrets, tokens, variables marked secret or named like *secret*, *token*,
-*password*) print as *** everywhere.
+*password*) print as *** everywhere; so do private keys, certificate passwords and assertions.
 
 Examples:
   fhircheck run collections/azure-fhir-smoke.json -e azure.env.json
   fhircheck run smoke.json --var fhir_url=https://ws-fhir.fhir.azurehealthcareapis.com --bail
   fhircheck run smoke.json -e prod.env.json --var write_enabled=false
+  fhircheck run collections/azure-fhir-smoke.json --profile smart \\
+    --var fhir_url=https://fhir.example.org/r4 --var client_id=my-backend \\
+    --var key_file=backend-es384.pem --var key_id=my-key-1
 
 Reports: -r json,junit,html writes fhircheck-reports/fhircheck-report.json, fhircheck-junit.xml and
 fhircheck-report.html (or --reporter-*-export PATH); a path that cannot be written is an error

@@ -167,9 +167,14 @@ pub struct AuthProfile {
     #[serde(default)]
     pub client_secret: Option<String>,
     /// entra: a PEM file with the certificate (and its private key, unless `private_key` is
-    /// given), used instead of a secret. Default: `AZURE_CLIENT_CERTIFICATE_PATH`.
+    /// given), or a PKCS#12 (.pfx/.p12) file, used instead of a secret. Default:
+    /// `AZURE_CLIENT_CERTIFICATE_PATH`.
     #[serde(default)]
     pub certificate: Option<String>,
+    /// entra: the password of a PKCS#12 `certificate` (use a secret variable). Default:
+    /// `AZURE_CLIENT_CERTIFICATE_PASSWORD`, else none.
+    #[serde(default)]
+    pub certificate_password: Option<String>,
     /// entra: a PEM file with the certificate's private key, when it is not in `certificate`.
     /// smart: the PEM file (PKCS#8) of the RS384 (RSA) or ES384 (P-384) private key.
     #[serde(default)]
@@ -1035,6 +1040,7 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
         ("client_id", p.client_id.is_some()),
         ("client_secret", p.client_secret.is_some()),
         ("certificate", p.certificate.is_some()),
+        ("certificate_password", p.certificate_password.is_some()),
         ("private_key", p.private_key.is_some()),
         ("signing_alg", p.signing_alg.is_some()),
         ("x5t", p.x5t.is_some()),
@@ -1059,6 +1065,7 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
                 "client_id",
                 "client_secret",
                 "certificate",
+                "certificate_password",
                 "private_key",
                 "signing_alg",
                 "x5t",

@@ -119,6 +119,7 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
             &profile.client_id,
             &profile.client_secret,
             &profile.certificate,
+            &profile.certificate_password,
             &profile.private_key,
             &profile.signing_alg,
             &profile.x5t,

@@ -51,6 +51,113 @@ fn certificate_assertions_are_accepted_by_the_sandbox() {
     );
 }
 
+/// The same certificate exported as PKCS#12: AES-256/PBKDF2 (OpenSSL 3, Windows today), legacy
+/// RC2/3DES (`-legacy`, older Windows and Key Vault exports), and without a password.
+const PFX_PASSWORD: &str = "fixture-pfx-password";
+
+#[test]
+fn pkcs12_certificates_with_and_without_password() {
+    let t = Target::start("healthy");
+    let env = t.env_file.to_str().unwrap();
+    for (file, password) in [
+        ("fixtures/certs/sandbox-client.pfx", PFX_PASSWORD),
+        ("fixtures/certs/sandbox-client-legacy.p12", PFX_PASSWORD),
+        ("fixtures/certs/sandbox-client-nopass.pfx", ""),
+    ] {
+        let ran = fhircheck(&[
+            "run",
+            &cert_collection(),
+            "-e",
+            env,
+            "--var",
+            &format!("certificate={file}"),
+            "--var",
+            &format!("certificate_password={password}"),
+        ]);
+        assert_eq!(ran.code, 0, "{file}: {}{}", ran.stdout, ran.stderr);
+        assert!(ran.stdout.contains("client credentials, certificate"));
+    }
+    // As the Azure SDKs read them.
+    let ep = &t.sandbox.endpoints;
+    let ran = crate::fhircheck_env(
+        &[
+            "token",
+            "-c",
+            fixture("collections/entra-from-environment.json")
+                .to_str()
+                .unwrap(),
+            "--var",
+            &format!("fhir_url={}", ep.fhir_url),
+            "--json",
+        ],
+        &[
+            ("AZURE_TENANT_ID", ep.client.tenant_id.as_str()),
+            ("AZURE_CLIENT_ID", ep.client.client_id.as_str()),
+            ("AZURE_AUTHORITY_HOST", ep.authority_host.as_str()),
+            (
+                "AZURE_CLIENT_CERTIFICATE_PATH",
+                "fixtures/certs/sandbox-client.pfx",
+            ),
+            ("AZURE_CLIENT_CERTIFICATE_PASSWORD", PFX_PASSWORD),
+        ],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let v: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert_eq!(v["token"]["claims"]["appidacr"], "2");
+    assert!(!ran.stdout.contains(PFX_PASSWORD));
+}
+
+#[test]
+fn pkcs12_password_problems_are_usage_errors_that_never_show_it() {
+    let t = Target::start("healthy");
+    let env = t.env_file.to_str().unwrap();
+    for (file, password, says) in [
+        (
+            "fixtures/certs/sandbox-client.pfx",
+            "not-the-pfx-password",
+            "the password does not open `fixtures/certs/sandbox-client.pfx`",
+        ),
+        (
+            "fixtures/certs/sandbox-client-legacy.p12",
+            "",
+            "is protected by a password: give it in `certificate_password`",
+        ),
+        (
+            "fixtures/certs/sandbox-client.crt.p12",
+            "",
+            "cannot read the certificate file",
+        ),
+    ] {
+        let ran = fhircheck(&[
+            "run",
+            &cert_collection(),
+            "-e",
+            env,
+            "--var",
+            &format!("certificate={file}"),
+            "--var",
+            &format!("certificate_password={password}"),
+        ]);
+        assert_eq!(ran.code, 2, "{file}: {}", ran.stderr);
+        assert!(ran.stderr.contains(says), "{file}: {}", ran.stderr);
+        assert!(ran.stdout.is_empty());
+        if !password.is_empty() {
+            assert!(!ran.stderr.contains(password), "{}", ran.stderr);
+        }
+    }
+    let ran = fhircheck(&[
+        "run",
+        &cert_collection(),
+        "-e",
+        env,
+        "--var",
+        "certificate=fixtures/certs/sandbox-client.pfx",
+        "--var",
+        "certificate_password=not-the-pfx-password",
+    ]);
+    snap!("credentials_pkcs12_wrong_password", ran.snapshot());
+}
+
 #[test]
 fn an_unregistered_certificate_is_700027_with_its_fix() {
     let t = Target::start("healthy");
@@ -82,7 +189,7 @@ fn bad_certificate_files_are_usage_errors() {
             "fixtures/certs/missing.pem",
             "cannot read the certificate file",
         ),
-        ("fixtures/certs/client.pfx", "PKCS#12"),
+        ("fixtures/certs/unregistered-client.crt", "no private key"),
         ("README.md", "no PEM certificate"),
     ] {
         let ran = fhircheck(&[
@@ -150,6 +257,7 @@ fn the_sandbox_checks_audience_times_and_replay() {
             .join("fixtures/certs/sandbox-client.pem")
             .to_string_lossy(),
         None,
+        None,
         Some("PS256"),
         None,
     )
@@ -214,6 +322,7 @@ fn the_sandbox_checks_audience_times_and_replay() {
         None,
         None,
         None,
+        None,
     )
     .unwrap();
     let unknown = fhircheck::auth::client_assertion(&other, &url, now).unwrap();
@@ -258,6 +367,32 @@ fn neither_the_assertion_nor_the_private_key_is_shown() {
         ran.stderr.contains("client_assertion=***"),
         "the trace shows the field, masked"
     );
+    // A PKCS#12 password, given as a plain --var, shows nowhere either.
+    let ran = fhircheck(&[
+        "run",
+        &cert_collection(),
+        "-e",
+        t.env_file.to_str().unwrap(),
+        "-v",
+        "-r",
+        "cli,json,junit,html",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+        "--var",
+        "certificate=fixtures/certs/sandbox-client.pfx",
+        "--var",
+        &format!("certificate_password={PFX_PASSWORD}"),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let mut all = vec![ran.stdout.clone(), ran.stderr.clone()];
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        all.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    for text in &all {
+        assert!(!text.contains(PFX_PASSWORD), "the password shows:\n{text}");
+        assert!(!jwt.is_match(text), "an assertion or token shows:\n{text}");
+        assert!(!text.contains(&key_line));
+    }
 }
 
 #[test]
