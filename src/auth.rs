@@ -13,6 +13,8 @@ use crate::collection::{AuthKind, AuthProfile, ClientAuth};
 use crate::secret::Secret;
 use crate::vars::{VarError, Variables};
 
+mod jwk;
+
 /// Well-known authority hosts.
 pub const AUTHORITY_PRESETS: &[(&str, &str)] = &[
     ("global", "https://login.microsoftonline.com"),
@@ -646,14 +648,18 @@ pub fn resolve(
             };
             let text = std::fs::read_to_string(key_path.trim())
                 .map_err(|e| invalid(format!("cannot read the private key `{key_path}`: {e}")))?;
-            let (tag, der) = pem_blocks(&text)
-                .into_iter()
-                .find(|(t, _)| t.ends_with("PRIVATE KEY"))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "`{key_path}` holds no PEM private key (-----BEGIN PRIVATE KEY-----)"
-                    ))
-                })?;
+            let (tag, der) = if text.trim_start().starts_with('{') {
+                jwk::private_key(&text, &kid).map_err(|e| invalid(format!("`{key_path}`: {e}")))?
+            } else {
+                pem_blocks(&text)
+                    .into_iter()
+                    .find(|(t, _)| t.ends_with("PRIVATE KEY"))
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "`{key_path}` holds no private key: a PEM (-----BEGIN PRIVATE KEY-----), a private JWK or a JWKS is needed"
+                        ))
+                    })?
+            };
             let key_pem = Secret::new(pem_text(&tag, &der));
             let is_ec = jsonwebtoken::EncodingKey::from_ec_pem(key_pem.expose().as_bytes()).is_ok();
             let alg = match render("signing_alg", &p.signing_alg)?.map(|(v, _)| v.to_ascii_uppercase()).as_deref() {

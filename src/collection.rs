@@ -176,7 +176,8 @@ pub struct AuthProfile {
     #[serde(default)]
     pub certificate_password: Option<String>,
     /// entra: a PEM file with the certificate's private key, when it is not in `certificate`.
-    /// smart: the PEM file (PKCS#8) of the RS384 (RSA) or ES384 (P-384) private key.
+    /// smart: the RS384 (RSA) or ES384 (P-384) private key: a PEM file, a private JWK, or a JWKS
+    /// (the key whose `kid` is `key_id`).
     #[serde(default)]
     pub private_key: Option<String>,
     /// entra: the assertion's signing algorithm, `RS256` (default, as the Azure SDKs send) or `PS256`.

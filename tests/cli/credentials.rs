@@ -557,6 +557,81 @@ fn smart_backend_services_es384_and_rs384() {
 }
 
 #[test]
+fn smart_private_keys_as_jwk_and_jwks() {
+    let t = Target::start("healthy");
+    for (file, kid, alg) in [
+        (
+            "fixtures/certs/smart-es384.private.jwk.json",
+            "fhircheck-smart-es384",
+            "ES384",
+        ),
+        (
+            "fixtures/certs/smart-private.jwks.json",
+            "fhircheck-smart-rs384",
+            "RS384",
+        ),
+        (
+            "fixtures/certs/smart-private.jwks.json",
+            "fhircheck-smart-es384",
+            "ES384",
+        ),
+    ] {
+        let ran = smart(
+            &t,
+            &[&format!("private_key={file}"), &format!("key_id={kid}")],
+        );
+        assert_eq!(ran.code, 0, "{file} {kid}: {}{}", ran.stdout, ran.stderr);
+        assert!(
+            ran.stdout.contains(&format!("private_key_jwt {alg}")),
+            "{}",
+            ran.stdout
+        );
+    }
+    for (file, kid, says) in [
+        (
+            "fixtures/certs/smart-private.jwks.json",
+            "not-a-kid",
+            "the JWKS has no private key with kid `not-a-kid` (it has: fhircheck-smart-rs384, fhircheck-smart-es384)",
+        ),
+        (
+            "fixtures/certs/smart-client.jwks.json",
+            "fhircheck-smart-es384",
+            "the JWKS holds only public keys",
+        ),
+    ] {
+        let ran = smart(
+            &t,
+            &[&format!("private_key={file}"), &format!("key_id={kid}")],
+        );
+        assert_eq!(ran.code, 2, "{}", ran.stderr);
+        assert!(ran.stderr.contains(says), "{}", ran.stderr);
+    }
+    // The JWK's private part shows nowhere, even in a verbose trace.
+    let jwk: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::root().join("fixtures/certs/smart-es384.private.jwk.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let d = jwk["d"].as_str().unwrap();
+    let ran = fhircheck(&[
+        "run",
+        fixture("collections/smart-backend.json").to_str().unwrap(),
+        "-v",
+        "--var",
+        &format!("fhir_url={}", t.fhir_url()),
+        "--var",
+        "private_key=fixtures/certs/smart-es384.private.jwk.json",
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("client_assertion=***"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.stdout.contains(d) && !ran.stderr.contains(d));
+}
+
+#[test]
 fn smart_scopes_granted_against_requested_and_insufficient_scope() {
     let t = Target::start("healthy");
     // The client may read everything but write only Patients: it asks for Patient reads alone.
