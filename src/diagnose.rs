@@ -427,6 +427,25 @@ fn is_guid(s: &str) -> bool {
 }
 
 /// Compares a token audience with the expected one, naming the kind of difference.
+/// A warning when the token's audience is the FHIR URL but for a trailing slash, letter case or
+/// scheme: nearly always a typo in the profile, refused by servers that check the audience.
+/// Other differences are left alone (an audience may legitimately be an app id or another URI).
+pub fn audience_near_miss(audiences: &[String], fhir_url: &str) -> Option<String> {
+    if audiences.iter().any(|a| a == fhir_url) {
+        return None;
+    }
+    let aud = audiences.first()?;
+    let how = match compare_audience(aud, fhir_url)? {
+        AudienceMismatch::TrailingSlash => "only by a trailing slash",
+        AudienceMismatch::Case => "only in letter case",
+        AudienceMismatch::Scheme => "only in its scheme (http vs https)",
+        _ => return None,
+    };
+    Some(format!(
+        "the token's audience `{aud}` differs from the FHIR URL `{fhir_url}` {how}; servers that check the audience compare it as an exact string: request the token for exactly `{fhir_url}`"
+    ))
+}
+
 pub fn compare_audience(aud: &str, expected: &str) -> Option<AudienceMismatch> {
     if aud == expected {
         return None;
@@ -598,6 +617,22 @@ pub fn version_finding(ver: Option<&str>, iss: Option<&str>) -> Finding {
 #[cfg(test)]
 mod finding_tests {
     use super::*;
+
+    #[test]
+    fn audience_near_misses_warn_and_other_audiences_do_not() {
+        let url = "https://ws-fhir.fhir.azurehealthcareapis.com";
+        let w = |aud: &str| audience_near_miss(&[aud.to_string()], url);
+        assert!(w(&format!("{url}/")).unwrap().contains("trailing slash"));
+        assert!(w("https://WS-fhir.fhir.azurehealthcareapis.com")
+            .unwrap()
+            .contains("letter case"));
+        assert!(w("http://ws-fhir.fhir.azurehealthcareapis.com")
+            .unwrap()
+            .contains("scheme"));
+        assert_eq!(w(url), None);
+        assert_eq!(w("api://my-fhir-api"), None);
+        assert_eq!(w("https://other.example"), None);
+    }
 
     #[test]
     fn audience_differences_are_named() {

@@ -255,6 +255,16 @@ pub async fn acquire(
         .as_deref()
         .zip(attempt.endpoint.as_deref())
         .and_then(|(b, e)| cloud_warning(b, e));
+    let near_miss = base
+        .as_deref()
+        .zip(
+            attempt
+                .outcome
+                .as_ref()
+                .ok()
+                .and_then(|t| t.claims.as_ref()),
+        )
+        .and_then(|(b, c)| crate::diagnose::audience_near_miss(&c.audiences(), b));
     let mut step = token_step(
         profile,
         &resolved.label,
@@ -266,6 +276,7 @@ pub async fn acquire(
     );
     if let Ok(info) = step.result.as_mut() {
         info.warnings.extend(cloud);
+        info.warnings.extend(near_miss);
         info.warnings.extend(attempt.warnings.iter().cloned());
     }
     (step, attempt.outcome.ok().map(|t| (t, resolved)))

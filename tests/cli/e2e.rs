@@ -362,6 +362,11 @@ fn wrong_audience_is_refused_by_hfs_and_explained() {
     assert_eq!(ran.code, 1, "{}", shown(&ran));
     assert!(ran.stdout.contains("Invalid audience"), "{}", ran.stdout);
     assert!(
+        ran.stdout.contains("only by a trailing slash"),
+        "the token step warns before HFS answers: {}",
+        ran.stdout
+    );
+    assert!(
         ran.stdout
             .contains("cause        the FHIR service rejected the token's audience"),
         "{}",
