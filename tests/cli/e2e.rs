@@ -461,7 +461,8 @@ fn token(issuer: &Issuer, profile: &str, extra: &[&str]) -> Ran {
 #[test]
 fn secret_post_secret_basic_and_private_key_jwt() {
     let issuer = Issuer::start(NO_FHIR, &[]);
-    for profile in ["post", "basic", "jwt"] {
+    // jwt_jwk: the same key as a private JWK; the issuer (jose) verifies what it signs.
+    for profile in ["post", "basic", "jwt", "jwt_jwk"] {
         let ran = token(&issuer, profile, &[]);
         assert_eq!(ran.code, 0, "{profile}: {}{}", ran.stdout, ran.stderr);
         let v: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
