@@ -55,6 +55,20 @@ fn certificate_assertions_are_accepted_by_the_sandbox() {
 /// RC2/3DES (`-legacy`, older Windows and Key Vault exports), and without a password.
 const PFX_PASSWORD: &str = "fixture-pfx-password";
 
+/// The certificate collection with a PKCS#12 file and its password.
+fn with_pkcs12(env: &str, file: &str, password: &str) -> crate::Ran {
+    fhircheck(&[
+        "run",
+        &cert_collection(),
+        "-e",
+        env,
+        "--var",
+        &format!("certificate={file}"),
+        "--var",
+        &format!("certificate_password={password}"),
+    ])
+}
+
 #[test]
 fn pkcs12_certificates_with_and_without_password() {
     let t = Target::start("healthy");
@@ -64,16 +78,7 @@ fn pkcs12_certificates_with_and_without_password() {
         ("fixtures/certs/sandbox-client-legacy.p12", PFX_PASSWORD),
         ("fixtures/certs/sandbox-client-nopass.pfx", ""),
     ] {
-        let ran = fhircheck(&[
-            "run",
-            &cert_collection(),
-            "-e",
-            env,
-            "--var",
-            &format!("certificate={file}"),
-            "--var",
-            &format!("certificate_password={password}"),
-        ]);
+        let ran = with_pkcs12(env, file, password);
         assert_eq!(ran.code, 0, "{file}: {}{}", ran.stdout, ran.stderr);
         assert!(ran.stdout.contains("client credentials, certificate"));
     }
@@ -128,16 +133,7 @@ fn pkcs12_password_problems_are_usage_errors_that_never_show_it() {
             "cannot read the certificate file",
         ),
     ] {
-        let ran = fhircheck(&[
-            "run",
-            &cert_collection(),
-            "-e",
-            env,
-            "--var",
-            &format!("certificate={file}"),
-            "--var",
-            &format!("certificate_password={password}"),
-        ]);
+        let ran = with_pkcs12(env, file, password);
         assert_eq!(ran.code, 2, "{file}: {}", ran.stderr);
         assert!(ran.stderr.contains(says), "{file}: {}", ran.stderr);
         assert!(ran.stdout.is_empty());
@@ -145,16 +141,11 @@ fn pkcs12_password_problems_are_usage_errors_that_never_show_it() {
             assert!(!ran.stderr.contains(password), "{}", ran.stderr);
         }
     }
-    let ran = fhircheck(&[
-        "run",
-        &cert_collection(),
-        "-e",
+    let ran = with_pkcs12(
         env,
-        "--var",
-        "certificate=fixtures/certs/sandbox-client.pfx",
-        "--var",
-        "certificate_password=not-the-pfx-password",
-    ]);
+        "fixtures/certs/sandbox-client.pfx",
+        "not-the-pfx-password",
+    );
     snap!("credentials_pkcs12_wrong_password", ran.snapshot());
 }
 
@@ -329,22 +320,27 @@ fn the_sandbox_checks_audience_times_and_replay() {
     assert_eq!(post(unknown.expose())["error_codes"][0], 700027);
 }
 
+/// A verbose certificate run with every report file: what it printed, and every text it wrote.
+fn everything_written(t: &Target, extra: &[&str]) -> (crate::Ran, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let env = t.env_file.to_str().unwrap();
+    let cert = cert_collection();
+    let mut args = vec!["run", &cert, "-e", env, "-v", "-r", "cli,json,junit,html"];
+    args.extend(["--report-dir", dir.path().to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    let ran = fhircheck(&args);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let mut all = vec![ran.stdout.clone(), ran.stderr.clone()];
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        all.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    (ran, all)
+}
+
 #[test]
 fn neither_the_assertion_nor_the_private_key_is_shown() {
     let t = Target::start("healthy");
-    let dir = tempfile::tempdir().unwrap();
-    let ran = fhircheck(&[
-        "run",
-        &cert_collection(),
-        "-e",
-        t.env_file.to_str().unwrap(),
-        "-v",
-        "-r",
-        "cli,json,junit,html",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    assert_eq!(ran.code, 0);
+    let (ran, all) = everything_written(&t, &[]);
     let key_text =
         std::fs::read_to_string(crate::root().join("fixtures/certs/sandbox-client.pem")).unwrap();
     let key_line = key_text
@@ -355,10 +351,6 @@ fn neither_the_assertion_nor_the_private_key_is_shown() {
         .to_string();
     let jwt = regex::Regex::new(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
         .unwrap();
-    let mut all = vec![ran.stdout.clone(), ran.stderr.clone()];
-    for e in std::fs::read_dir(dir.path()).unwrap() {
-        all.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
-    }
     for text in &all {
         assert!(!jwt.is_match(text), "an assertion or token shows:\n{text}");
         assert!(!text.contains(&key_line));
@@ -368,26 +360,16 @@ fn neither_the_assertion_nor_the_private_key_is_shown() {
         "the trace shows the field, masked"
     );
     // A PKCS#12 password, given as a plain --var, shows nowhere either.
-    let ran = fhircheck(&[
-        "run",
-        &cert_collection(),
-        "-e",
-        t.env_file.to_str().unwrap(),
-        "-v",
-        "-r",
-        "cli,json,junit,html",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-        "--var",
-        "certificate=fixtures/certs/sandbox-client.pfx",
-        "--var",
-        &format!("certificate_password={PFX_PASSWORD}"),
-    ]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    let mut all = vec![ran.stdout.clone(), ran.stderr.clone()];
-    for e in std::fs::read_dir(dir.path()).unwrap() {
-        all.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
-    }
+    let password = format!("certificate_password={PFX_PASSWORD}");
+    let (_, all) = everything_written(
+        &t,
+        &[
+            "--var",
+            "certificate=fixtures/certs/sandbox-client.pfx",
+            "--var",
+            &password,
+        ],
+    );
     for text in &all {
         assert!(!text.contains(PFX_PASSWORD), "the password shows:\n{text}");
         assert!(!jwt.is_match(text), "an assertion or token shows:\n{text}");

@@ -199,8 +199,16 @@ impl Stack {
         panic!("HFS did not start: {last}");
     }
 
-    fn token_url(&self) -> String {
-        format!("{}/token", self.issuer.url)
+    /// `collection` with the smoke collection's `oauth2` profile for one of the issuer's clients.
+    fn oauth2(&self, collection: &str, client: &str, secret: &str, more: &[(&str, &str)]) -> Ran {
+        let token_url = format!("{}/token", self.issuer.url);
+        let mut vars = vec![
+            ("token_url", token_url.as_str()),
+            ("client_id", client),
+            ("client_secret", secret),
+        ];
+        vars.extend_from_slice(more);
+        self.smoke(collection, "oauth2", &vars)
     }
 
     /// The shipped smoke collection with `profile` and `vars`.
@@ -266,35 +274,25 @@ fn smoke_collection_passes_against_hfs_as_a_smart_backend_client() {
 #[test]
 fn smoke_collection_passes_against_hfs_with_client_secret_post_and_basic() {
     let stack = Stack::start();
-    let token_url = stack.token_url();
-    let ran = stack.smoke(
-        smoke().to_str().unwrap(),
-        "oauth2",
-        &[
-            ("token_url", &token_url),
-            ("client_id", "post-client"),
-            ("client_secret", "e2e-post-client-secret-value"),
-        ],
-    );
+    let smoke = smoke();
+    let smoke = smoke.to_str().unwrap();
+    let ran = stack.oauth2(smoke, "post-client", "e2e-post-client-secret-value", &[]);
     assert_eq!(ran.code, 0, "{}", shown(&ran));
     assert!(ran.stdout.contains(SMOKE_PASSED), "{}", ran.stdout);
     assert!(!shown(&ran).contains("e2e-post-client-secret-value"));
     // client_secret_basic: the same collection with the profile switched to HTTP Basic.
-    let text = std::fs::read_to_string(root().join(smoke())).unwrap();
+    let text = std::fs::read_to_string(root().join(smoke)).unwrap();
     let needle = r#""token_url": "{{token_url}}","#;
     assert!(text.contains(needle));
     let text = text.replacen(needle, &format!(r#"{needle} "client_auth": "basic","#), 1);
     let dir = tempfile::tempdir().unwrap();
     let basic = dir.path().join("smoke-basic.json");
     std::fs::write(&basic, text).unwrap();
-    let ran = stack.smoke(
+    let ran = stack.oauth2(
         basic.to_str().unwrap(),
-        "oauth2",
-        &[
-            ("token_url", &token_url),
-            ("client_id", "basic-client"),
-            ("client_secret", "e2e-basic-client-secret-value"),
-        ],
+        "basic-client",
+        "e2e-basic-client-secret-value",
+        &[],
     );
     assert_eq!(ran.code, 0, "{}", shown(&ran));
     assert!(ran.stdout.contains(SMOKE_PASSED), "{}", ran.stdout);
@@ -304,15 +302,12 @@ fn smoke_collection_passes_against_hfs_with_client_secret_post_and_basic() {
 #[test]
 fn wrong_secret_stops_before_hfs_with_exit_3() {
     let stack = Stack::start();
-    let token_url = stack.token_url();
-    let ran = stack.smoke(
-        smoke().to_str().unwrap(),
-        "oauth2",
-        &[
-            ("token_url", &token_url),
-            ("client_id", "post-client"),
-            ("client_secret", "not-the-client-secret-value"),
-        ],
+    let smoke = smoke();
+    let ran = stack.oauth2(
+        smoke.to_str().unwrap(),
+        "post-client",
+        "not-the-client-secret-value",
+        &[],
     );
     assert_eq!(ran.code, 3, "{}", shown(&ran));
     let out = shown(&ran);
@@ -325,14 +320,14 @@ fn wrong_secret_stops_before_hfs_with_exit_3() {
 #[test]
 fn read_only_scope_gets_403_on_writes_and_passes_read_only() {
     let stack = Stack::start();
-    let token_url = stack.token_url();
-    let client = [
-        ("token_url", token_url.as_str()),
-        ("client_id", "read-only-client"),
-        ("client_secret", "e2e-read-only-secret-value"),
-        ("scope", "system/Patient.rs"),
-    ];
-    let ran = stack.smoke(smoke().to_str().unwrap(), "oauth2", &client);
+    let smoke = smoke();
+    let (smoke, client, secret) = (
+        smoke.to_str().unwrap(),
+        "read-only-client",
+        "e2e-read-only-secret-value",
+    );
+    let scope = ("scope", "system/Patient.rs");
+    let ran = stack.oauth2(smoke, client, secret, &[scope]);
     assert_eq!(ran.code, 1, "{}", shown(&ran));
     assert!(
         ran.stdout
@@ -347,9 +342,7 @@ fn read_only_scope_gets_403_on_writes_and_passes_read_only() {
         ran.stdout
     );
     snap!("e2e_hfs_read_only_scope", ran.snapshot());
-    let mut read_only = client.to_vec();
-    read_only.push(("write_enabled", "false"));
-    let ran = stack.smoke(smoke().to_str().unwrap(), "oauth2", &read_only);
+    let ran = stack.oauth2(smoke, client, secret, &[scope, ("write_enabled", "false")]);
     assert_eq!(ran.code, 0, "{}", shown(&ran));
 }
 
