@@ -265,9 +265,9 @@ pub fn load_certificate(
     };
     let cert_bytes = read(cert_path)?;
     let lower = cert_path.to_ascii_lowercase();
-    // PKCS#12 is DER (a SEQUENCE, 0x30); PEM is text.
-    let pkcs12 =
-        lower.ends_with(".pfx") || lower.ends_with(".p12") || cert_bytes.first() == Some(&0x30);
+    // PKCS#12 is DER: a SEQUENCE (0x30) with a long-form length; PEM is text.
+    let is_der = matches!(cert_bytes.as_slice(), [0x30, 0x80..=0x84, ..]);
+    let pkcs12 = lower.ends_with(".pfx") || lower.ends_with(".p12") || is_der;
     let (cert_der, key_pem) = if pkcs12 {
         if key_path.is_some() {
             return Err(invalid(format!(
@@ -291,12 +291,17 @@ pub fn load_certificate(
             Some(k) => pem_blocks(&String::from_utf8_lossy(&read(k)?)),
             None => blocks,
         };
+        let key_file = key_path.unwrap_or(cert_path);
+        if key_blocks.iter().any(|(t, _)| t == "ENCRYPTED PRIVATE KEY") {
+            return Err(invalid(format!(
+                "the private key in `{key_file}` is encrypted; decrypt it once (openssl pkcs8 -in {key_file} -out key.pem) or use a .pfx with `certificate_password`"
+            )));
+        }
         let (tag, der) = key_blocks
             .into_iter()
             .find(|(t, _)| t == "PRIVATE KEY" || t == "RSA PRIVATE KEY")
             .ok_or_else(|| invalid(format!(
-                "no private key (-----BEGIN PRIVATE KEY-----) in `{}`; give it in the same PEM file or with `private_key`",
-                key_path.unwrap_or(cert_path)
+                "no private key (-----BEGIN PRIVATE KEY-----) in `{key_file}`; give it in the same PEM file or with `private_key`"
             )))?;
         (cert_der, Secret::new(pem_text(&tag, &der)))
     };

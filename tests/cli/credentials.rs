@@ -82,6 +82,16 @@ fn pkcs12_certificates_with_and_without_password() {
         assert_eq!(ran.code, 0, "{file}: {}{}", ran.stdout, ran.stderr);
         assert!(ran.stdout.contains("client credentials, certificate"));
     }
+    // Recognised by its content too: a PFX saved without its extension.
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("client-certificate");
+    std::fs::copy(
+        crate::root().join("fixtures/certs/sandbox-client.pfx"),
+        &bare,
+    )
+    .unwrap();
+    let ran = with_pkcs12(env, bare.to_str().unwrap(), PFX_PASSWORD);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     // As the Azure SDKs read them.
     let ep = &t.sandbox.endpoints;
     let ran = crate::fhircheck_env(
@@ -181,6 +191,10 @@ fn bad_certificate_files_are_usage_errors() {
             "cannot read the certificate file",
         ),
         ("fixtures/certs/unregistered-client.crt", "no private key"),
+        (
+            "fixtures/certs/sandbox-client-encrypted.pem",
+            "is encrypted; decrypt it once",
+        ),
         ("README.md", "no PEM certificate"),
     ] {
         let ran = fhircheck(&[
