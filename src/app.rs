@@ -182,19 +182,13 @@ fn prepare(
         if p != "none" && !c.auth.contains_key(p) {
             let mut names: Vec<&str> = c.auth.keys().map(String::as_str).collect();
             names.sort_unstable();
-            let hint = if names.is_empty() {
-                "the collection defines no auth profiles; add one under `auth`".to_string()
-            } else if let Some(best) = collection::did_you_mean(p, &names) {
-                format!(
-                    "did you mean `{best}`? (profiles: {}, or `none`)",
-                    names.join(", ")
-                )
-            } else {
-                format!("the collection's profiles: {}, or `none`", names.join(", "))
-            };
+            let problem = collection::unknown_profile("--profile".into(), p, &names);
             error(&format!(
-                "{}: --profile `{p}` is not an auth profile of this collection\n  = help: {hint}",
-                path.display()
+                "{}: {}: {}\n  = help: {}",
+                path.display(),
+                problem.place,
+                problem.message,
+                problem.hint.unwrap_or_default()
             ));
             return Err(ExitCode::Usage);
         }

@@ -820,7 +820,7 @@ struct WalkCtx<'a> {
     default_auth: Option<&'a str>,
 }
 
-fn unknown_profile(place: String, name: &str, profiles: &[&str]) -> Problem {
+pub fn unknown_profile(place: String, name: &str, profiles: &[&str]) -> Problem {
     let hint = match did_you_mean(name, profiles) {
         Some(best) => format!("did you mean `{best}`?"),
         None if profiles.is_empty() => {

@@ -299,12 +299,7 @@ fn verify_assertion(
     let data = jsonwebtoken::decode::<Value>(assertion, &key, &v)
         .map_err(|_| err(700027, "invalid_client", "Client assertion failed signature validation. Reason - The signature does not match the registered certificate."))?;
     let c = data.claims;
-    let text = |k: &str| {
-        c.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |k: &str| claim_text(&c, k);
     if text("iss") != app.client_id || text("sub") != app.client_id {
         return Err(err(
             50012,
@@ -463,12 +458,7 @@ pub fn smart_token(st: &SandboxState, body: &[u8]) -> Result<Value, (u16, Value)
         client_err("the assertion's signature does not verify with the registered key")
     })?;
     let c = data.claims;
-    let text = |k: &str| {
-        c.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |k: &str| claim_text(&c, k);
     if text("sub") != iss {
         return Err(client_err("iss and sub must both be the client id"));
     }
@@ -681,4 +671,13 @@ pub fn discovery(st: &SandboxState, tenant: &str, v2: bool) -> Value {
             "cloud_instance_name": "fhircheck.sandbox",
         })
     }
+}
+
+/// A string claim of a decoded assertion, or "" when absent.
+fn claim_text(claims: &Value, k: &str) -> String {
+    claims
+        .get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }

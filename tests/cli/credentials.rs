@@ -439,11 +439,7 @@ fn managed_identity_vm_and_app_service_forms() {
 fn managed_identity_outside_azure_says_so() {
     let t = Target::start("healthy");
     // A loopback port nothing listens on stands in for a metadata service that is not there.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = crate::free_port();
     let host = format!("http://127.0.0.1:{closed}");
     let c = fixture("collections/azure-identities.json");
     let ran = fhircheck_env(

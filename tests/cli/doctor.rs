@@ -83,11 +83,7 @@ fn json_output_and_unreachable_service() {
         .unwrap()
         .contains(fhircheck::sandbox::registrations::CLIENT_OID));
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = crate::free_port();
     let ran = fhircheck(&[
         "doctor",
         "-e",

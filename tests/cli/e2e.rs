@@ -4,7 +4,7 @@
 //! ends. Readiness is what the servers say (`READY`, `/health`), never a fixed sleep.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -184,10 +184,7 @@ impl Stack {
         let mut last = String::new();
         // The port is free when asked for; another process may take it before HFS binds it.
         for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .unwrap()
-                .port();
+            let port = crate::free_port();
             let base = format!("http://127.0.0.1:{port}");
             // The issuer also grants `<base>/`: the trailing-slash audience mistake.
             let issuer = Issuer::start(&base, &[&format!("{base}/")]);

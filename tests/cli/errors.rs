@@ -106,3 +106,30 @@ fn help_teaches_exit_codes_and_scenarios() {
         assert!(ran.stdout.contains(name), "{name}");
     }
 }
+
+#[test]
+fn an_unknown_profile_is_a_usage_error_with_a_suggestion() {
+    let ran = fhircheck(&["run", smoke().to_str().unwrap(), "--profile", "smrt"]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("--profile: auth profile `smrt` is not defined"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("did you mean `smart`?"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty());
+    let postman = fixture("postman/v20-basic.postman_collection.json");
+    let ran = fhircheck(&["run", postman.to_str().unwrap(), "--profile", "smart"]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("--profile applies to fhircheck collections; this is a Postman collection"),
+        "{}",
+        ran.stderr
+    );
+}

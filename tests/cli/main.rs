@@ -60,6 +60,14 @@ pub fn smoke() -> PathBuf {
     PathBuf::from("collections/azure-fhir-smoke.json")
 }
 
+/// A loopback port that was free a moment ago (bound, noted, closed): nothing listens there.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a loopback port")
+        .port()
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new("fixtures").join(name)
 }

@@ -163,11 +163,7 @@ pub fn obtain_token(t: &Target) -> String {
 fn network_failure_exits_4() {
     let t = Target::start("healthy");
     // A port nothing listens on: bind one, note it, close it.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = crate::free_port();
     let ran = fhircheck(&[
         "run",
         smoke().to_str().unwrap(),
