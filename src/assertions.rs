@@ -4,10 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::collection::{
-    bad_jsonpath, compile_regex, BundleExpect, Expect, HeaderExpect, JsonType, Problem,
-    StatusExpect,
-};
+use crate::collection::{BundleExpect, JsonType};
+use crate::text::{shorten, show};
 
 #[derive(Debug, Clone)]
 pub enum StatusMatcher {
@@ -123,130 +121,6 @@ impl CompiledExpect {
     }
 }
 
-/// Validates an `expect` block; problems are added to `problems`.
-pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> CompiledExpect {
-    let status = match expect.status {
-        None => None,
-        Some(StatusExpect::Code(c)) => Some(StatusMatcher::Codes(vec![c])),
-        Some(StatusExpect::List(c)) if !c.is_empty() => Some(StatusMatcher::Codes(c)),
-        Some(StatusExpect::List(_)) => {
-            problems.push(Problem {
-                place: format!("{place}.status"),
-                message: "the list of accepted status codes is empty".into(),
-                hint: None,
-            });
-            None
-        }
-        Some(StatusExpect::Class(c)) => {
-            let b = c.as_bytes();
-            if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && c[1..].eq_ignore_ascii_case("xx") {
-                Some(StatusMatcher::Class(u16::from(b[0] - b'0')))
-            } else {
-                problems.push(Problem {
-                    place: format!("{place}.status"),
-                    message: format!("`{c}` is not a status class"),
-                    hint: Some("write a class as 2xx, 4xx…, or give the code as a number".into()),
-                });
-                None
-            }
-        }
-    };
-    let mut headers = Vec::new();
-    for (name, h) in expect.headers {
-        let hplace = format!("{place}.headers.{name}");
-        match h {
-            HeaderExpect::Equals(v) => headers.push((name, HeaderPredicate::Equals(v))),
-            HeaderExpect::Check(c) => {
-                let before = headers.len();
-                if let Some(v) = c.equals {
-                    headers.push((name.clone(), HeaderPredicate::Equals(v)));
-                }
-                if let Some(v) = c.contains {
-                    headers.push((name.clone(), HeaderPredicate::Contains(v)));
-                }
-                if let Some(v) = c.matches {
-                    if let Some(r) = compile_regex(&hplace, &v, problems) {
-                        headers.push((name.clone(), HeaderPredicate::Matches(r)));
-                    }
-                }
-                if let Some(v) = c.exists {
-                    headers.push((name.clone(), HeaderPredicate::Exists(v)));
-                }
-                if headers.len() == before {
-                    problems.push(Problem {
-                        place: hplace,
-                        message: "the header check needs at least one check".into(),
-                        hint: Some("use equals, contains, matches or exists".into()),
-                    });
-                }
-            }
-        }
-    }
-    let mut json = Vec::new();
-    for (i, a) in expect.json.into_iter().enumerate() {
-        let jplace = format!("{place}.json[{i}]");
-        let path = match serde_json_path::JsonPath::parse(&a.path) {
-            Ok(p) => p,
-            Err(e) => {
-                problems.push(bad_jsonpath(&jplace, &a.path, &e));
-                continue;
-            }
-        };
-        let mut predicates = Vec::new();
-        if let Some(v) = a.equals {
-            predicates.push(JsonPredicate::Equals(v));
-        }
-        if let Some(v) = a.not_equals {
-            predicates.push(JsonPredicate::NotEquals(v));
-        }
-        if let Some(v) = a.less_than {
-            predicates.push(JsonPredicate::LessThan(v));
-        }
-        if let Some(v) = a.greater_than {
-            predicates.push(JsonPredicate::GreaterThan(v));
-        }
-        if let Some(v) = a.contains {
-            predicates.push(JsonPredicate::Contains(v));
-        }
-        if let Some(v) = a.matches {
-            if let Some(r) = compile_regex(&jplace, &v, problems) {
-                predicates.push(JsonPredicate::Matches(r));
-            }
-        }
-        if let Some(v) = a.exists {
-            predicates.push(JsonPredicate::Exists(v));
-        }
-        if let Some(v) = a.count {
-            predicates.push(JsonPredicate::Count(v));
-        }
-        if let Some(v) = a.kind {
-            predicates.push(JsonPredicate::Type(v));
-        }
-        if predicates.is_empty() {
-            problems.push(Problem {
-                place: jplace,
-                message: format!("the assertion on `{}` needs at least one check", a.path),
-                hint: Some("add equals, not_equals, less_than, greater_than, contains, matches, exists, count or type".into()),
-            });
-            continue;
-        }
-        json.push(JsonCheck {
-            path_text: a.path,
-            path,
-            predicates,
-        });
-    }
-    CompiledExpect {
-        status,
-        headers,
-        json,
-        resource_type: expect.resource_type,
-        no_error_outcome: expect.no_error_outcome,
-        bundle: expect.bundle,
-        max_duration_ms: expect.max_duration_ms,
-    }
-}
-
 /// What assertions look at.
 pub struct ResponseView<'a> {
     pub status: u16,
@@ -282,21 +156,6 @@ fn result(name: String, passed: bool, expected: String, actual: String) -> Asser
         passed,
         expected,
         actual,
-    }
-}
-
-/// A value as reports show it: JSON, cut short.
-pub fn show(v: &Value) -> String {
-    let s = v.to_string();
-    shorten(&s, 120)
-}
-
-pub fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 
@@ -631,6 +490,8 @@ fn collect_outcome(json: &Value, out: &mut Vec<OutcomeIssue>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collection::Expect;
+    use crate::plan::compile;
     use serde_json::json;
 
     fn expect(v: Value) -> CompiledExpect {

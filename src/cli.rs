@@ -291,6 +291,9 @@ pub struct DoctorArgs {
     /// Print the findings as JSON
     #[arg(long)]
     pub json: bool,
+    /// Trace every HTTP exchange to stderr (credentials masked), as `run -v` does
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,

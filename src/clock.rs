@@ -170,6 +170,15 @@ pub fn millis(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
+/// Parses an HTTP date (`Date`, `Retry-After`), any of the three forms HTTP allows, to Unix
+/// seconds.
+pub fn httpdate_to_unix(s: &str) -> Option<i64> {
+    let t = httpdate::parse_http_date(s.trim()).ok()?;
+    t.duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +208,14 @@ mod tests {
         assert_eq!(relative(100, 100 + 7200), "2 h ago");
         assert_eq!(relative(100 + 5400, 100), "in 1 h 30 min");
         assert_eq!(relative(100 + 86_400 * 5, 100), "in 5 days");
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            httpdate_to_unix("Thu, 26 Nov 2026 09:23:25 GMT"),
+            Some(1_795_685_005)
+        );
+        assert_eq!(httpdate_to_unix("yesterday"), None);
     }
 }

@@ -3,16 +3,15 @@
 //! turns it into findings with the pure functions of [`crate::diagnose`]. At the first blocking
 //! failure it stops and says which checks could not run.
 
-use std::time::Duration;
-
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::auth::{self, Claims};
-use crate::collection::Plan;
 use crate::diagnose::{self, Finding, Status};
+use crate::exec::{self, Context};
 use crate::exit::ExitCode;
-use crate::runner::{self, RunContext};
+use crate::http::{Reply, ReplyExt};
+use crate::plan::Plan;
 use crate::secret::redact;
 use crate::vars::Variables;
 
@@ -89,87 +88,29 @@ impl DoctorReport {
     }
 }
 
-/// One HTTP answer, as evidence.
-#[derive(Debug, Clone, Default)]
-pub struct Http {
-    pub status: Option<u16>,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-    pub error: Option<String>,
-}
-
-impl Http {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Option<Value> {
-        serde_json::from_str(self.body.trim_start()).ok()
-    }
-}
-
-async fn send(client: &reqwest::Client, req: reqwest::RequestBuilder) -> Http {
-    let _ = client;
-    match req.send().await {
-        Err(e) => Http {
-            error: Some(crate::http::describe_error(&e)),
-            ..Default::default()
-        },
-        Ok(resp) => {
-            let status = Some(resp.status().as_u16());
-            let headers = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let body = resp.text().await.unwrap_or_default();
-            Http {
-                status,
-                headers,
-                body,
-                error: None,
-            }
-        }
-    }
-}
-
-async fn get(client: &reqwest::Client, url: &str, bearer: Option<&str>) -> Http {
-    let mut req = client.get(url).header("Accept", "application/fhir+json");
-    if let Some(t) = bearer {
-        req = req.bearer_auth(t);
-    }
-    send(client, req).await
-}
-
 /// What /metadata says, as a finding; `alternative` is a base URL that did answer, if one was found.
-pub fn metadata_finding(fhir: &str, ev: &Http, alternative: Option<&str>) -> Finding {
-    if let Some(e) = &ev.error {
+pub fn metadata_finding(fhir: &str, ev: &Reply, alternative: Option<&str>) -> Finding {
+    if let Some(e) = ev.error() {
         let d = diagnose::transport(e);
         let mut f = Finding::new(
             "metadata",
             Status::Fail,
             format!("{fhir}/metadata could not be fetched: {e}"),
         )
-        .with("transport", e.clone());
+        .with("transport", e.to_string());
         if let Some(d) = d {
             f = f.because(d.cause, d.fix);
         }
         return f;
     }
-    let status = ev.status.unwrap_or(0);
+    let status = ev.status().unwrap_or(0);
     let json = ev.json();
     let looks_html = ev
         .header("content-type")
         .is_some_and(|c| c.contains("html"))
-        || ev.body.trim_start().starts_with('<');
+        || ev
+            .as_ref()
+            .is_ok_and(|a| a.text().trim_start().starts_with('<'));
     match (status, json.as_ref().and_then(|j| j.get("resourceType")).and_then(Value::as_str)) {
         (200, Some("CapabilityStatement")) => {
             let j = json.as_ref().unwrap_or(&Value::Null);
@@ -234,8 +175,8 @@ fn oauth_uri(cap: &Value, which: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-pub fn smart_finding(ev: &Http) -> Finding {
-    match (ev.status, ev.json()) {
+pub fn smart_finding(ev: &Reply) -> Finding {
+    match (ev.status(), ev.json()) {
         (Some(200), Some(j)) if j.get("token_endpoint").is_some() => {
             let mut f = Finding::new("smart-configuration", Status::Pass, "published").with(
                 "token_endpoint",
@@ -265,7 +206,7 @@ pub fn smart_finding(ev: &Http) -> Finding {
             Status::Warn,
             format!(
                 "could not be fetched: {}",
-                ev.error.as_deref().unwrap_or("no answer")
+                ev.error().unwrap_or("no answer")
             ),
         ),
     }
@@ -277,7 +218,7 @@ pub struct Challenge {
     pub resource: Option<String>,
 }
 
-pub fn challenge_finding(ev: &Http) -> (Finding, Challenge) {
+pub fn challenge_finding(ev: &Reply) -> (Finding, Challenge) {
     let header = ev.header("www-authenticate");
     let params = header.map(diagnose::challenge_params).unwrap_or_default();
     let get = |k: &str| {
@@ -290,7 +231,7 @@ pub fn challenge_finding(ev: &Http) -> (Finding, Challenge) {
         authority: get("authorization_uri"),
         resource: get("resource_id").or_else(|| get("realm")),
     };
-    let f = match (ev.status, header) {
+    let f = match (ev.status(), header) {
         (Some(401), Some(h)) => {
             let mut f = Finding::new("challenge", Status::Pass, "401 with a Bearer challenge")
                 .with("WWW-Authenticate", h);
@@ -328,15 +269,43 @@ pub fn challenge_finding(ev: &Http) -> (Finding, Challenge) {
         (None, _) => Finding::new(
             "challenge",
             Status::Warn,
-            format!("no answer: {}", ev.error.as_deref().unwrap_or("unknown")),
+            format!("no answer: {}", ev.error().unwrap_or("unknown")),
         ),
     };
     (f, ch)
 }
 
+/// The issuer's JWKS URI: from its discovery documents, else the SMART configuration's hint.
+async fn find_jwks(
+    ctx: &Context,
+    discovery: &[String],
+    hint: Option<String>,
+) -> Result<String, Vec<String>> {
+    let mut tried = Vec::new();
+    for url in discovery {
+        let ev = exec::get(url, None, ctx).await;
+        tried.push(format!(
+            "{url} ({})",
+            ev.status().map_or_else(
+                || ev.error().unwrap_or_default().to_string(),
+                |s| format!("HTTP {s}")
+            )
+        ));
+        let uri = ev.json().and_then(|j| {
+            j.get("jwks_uri")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        if let Some(uri) = uri {
+            return Ok(uri);
+        }
+    }
+    hint.ok_or(tried)
+}
+
 /// Verifies `token`'s signature against the keys the issuer publishes.
 async fn verify_signature(
-    client: &reqwest::Client,
+    ctx: &Context,
     token: &str,
     discovery: &[String],
     jwks_hint: Option<String>,
@@ -352,41 +321,25 @@ async fn verify_signature(
         }
     };
     // The issuer's own discovery first; the SMART configuration's jwks_uri only when that fails.
-    let mut jwks_uri = None;
-    let mut tried = Vec::new();
-    for url in discovery {
-        let ev = get(client, url, None).await;
-        tried.push(format!(
-            "{url} ({})",
-            ev.status.map_or_else(
-                || ev.error.clone().unwrap_or_default(),
-                |s| format!("HTTP {s}")
+    let jwks_uri =
+        match find_jwks(ctx, discovery, jwks_hint).await {
+            Ok(u) => u,
+            Err(tried) => return Finding::new(
+                "claims.signature",
+                Status::Warn,
+                "not verified: the issuer's keys could not be found",
             )
-        ));
-        jwks_uri = ev.json().and_then(|j| {
-            j.get("jwks_uri")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-        if jwks_uri.is_some() {
-            break;
-        }
-    }
-    let jwks_uri = jwks_uri.or(jwks_hint);
-    let Some(jwks_uri) = jwks_uri else {
-        return Finding::new(
-            "claims.signature",
-            Status::Warn,
-            "not verified: the issuer's keys could not be found",
-        )
-        .because(
-            "no OpenID discovery document with a jwks_uri was found",
-            "fhircheck only reads claims here; the FHIR service verifies the signature itself",
-        )
-        .with("tried", tried.join("; "));
-    };
-    let ev = get(client, &jwks_uri, None).await;
-    let set: Option<jsonwebtoken::jwk::JwkSet> = serde_json::from_str(&ev.body).ok();
+            .because(
+                "no OpenID discovery document with a jwks_uri was found",
+                "fhircheck only reads claims here; the FHIR service verifies the signature itself",
+            )
+            .with("tried", tried.join("; ")),
+        };
+    let ev = exec::get(&jwks_uri, None, ctx).await;
+    let set: Option<jsonwebtoken::jwk::JwkSet> = ev
+        .as_ref()
+        .ok()
+        .and_then(|a| serde_json::from_slice(&a.body).ok());
     let Some(set) = set else {
         return Finding::new(
             "claims.signature",
@@ -394,6 +347,16 @@ async fn verify_signature(
             format!("not verified: {jwks_uri} is not a JWKS"),
         );
     };
+    check_signature(token, &header, &set, jwks_uri)
+}
+
+/// The signature against the published key with the token's `kid`. Pure.
+fn check_signature(
+    token: &str,
+    header: &jsonwebtoken::Header,
+    set: &jsonwebtoken::jwk::JwkSet,
+    jwks_uri: String,
+) -> Finding {
     let kid = header.kid.clone().unwrap_or_default();
     let Some(jwk) = set
         .keys
@@ -438,23 +401,48 @@ async fn verify_signature(
     }
 }
 
+/// The findings gathered so far, and the checks that are marked blocked when one fails.
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn push(&mut self, f: Finding) {
+        self.0.push(f);
+    }
+
+    /// Every check not yet run is skipped, blocked by `by`.
+    fn block(&mut self, by: &str) {
+        for (id, _) in CHECKS {
+            if !self.0.iter().any(|f| f.check == *id) {
+                self.0.push(Finding::new(
+                    id,
+                    Status::Skip,
+                    format!("not run: blocked by {by}"),
+                ));
+            }
+        }
+    }
+}
+
+/// What the anonymous probes learned, for the checks that need a token.
+struct Anonymous {
+    fhir: String,
+    server_now: Option<i64>,
+    smart: Reply,
+    challenge: Challenge,
+}
+
 /// Runs every check. `write` adds the create/delete probe.
 pub async fn run(
     plan: &Plan,
     profile: &str,
     vars: &Variables,
-    ctx: &RunContext,
+    ctx: &Context,
     write: bool,
 ) -> DoctorReport {
     let fhir = plan
-        .collection
-        .base_url
-        .as_deref()
-        .and_then(|b| vars.render(b).ok())
-        .map(|r| r.text.trim_end_matches('/').to_string())
+        .base_url(vars)
+        .map(|b| b.trim_end_matches('/').to_string())
         .unwrap_or_default();
-    let client = &ctx.client;
-    let mut findings: Vec<Finding> = Vec::new();
     let mut report = DoctorReport {
         schema_version: 1,
         fhir_url: redact(&fhir).into_owned(),
@@ -462,260 +450,267 @@ pub async fn run(
         method: String::new(),
         findings: vec![],
     };
-    let block = |findings: &mut Vec<Finding>, by: &str| {
-        let done: Vec<String> = findings.iter().map(|f| f.check.clone()).collect();
-        for (id, _) in CHECKS {
-            if !done.iter().any(|d| d == id) {
-                findings.push(Finding::new(
-                    id,
-                    Status::Skip,
-                    format!("not run: blocked by {by}"),
-                ));
+    let mut findings = Findings(Vec::new());
+    if let Some(anon) = anonymous_checks(&fhir, ctx, &mut findings).await {
+        let resolved = plan.resolve_profile(profile, vars, &ctx.env);
+        let (step, token) = exec::acquire(profile, resolved, Some(&fhir), ctx).await;
+        report.method = step.label.clone();
+        match token {
+            None => {
+                findings.push(token_failure(&step));
+                findings.block("token");
+            }
+            Some(token) => {
+                let mut f =
+                    Finding::new("token", Status::Pass, format!("obtained ({})", step.label));
+                if let Some(ep) = &step.endpoint {
+                    f = f.with("endpoint", ep.clone());
+                }
+                findings.push(f);
+                claims_checks(&anon, &token, step.endpoint.as_deref(), ctx, &mut findings).await;
+                access_checks(&anon.fhir, &token, write, ctx, &mut findings).await;
             }
         }
-    };
+    }
+    report.findings = findings.0;
+    report
+}
 
-    // a. metadata
-    let meta = get(client, &format!("{fhir}/metadata"), None).await;
+/// Metadata, SMART configuration and the challenge; `None` when metadata blocks the rest.
+async fn anonymous_checks(fhir: &str, ctx: &Context, findings: &mut Findings) -> Option<Anonymous> {
+    let meta = exec::get(&format!("{fhir}/metadata"), None, ctx).await;
     let mut alternative = None;
-    if meta.status == Some(404) && !fhir.ends_with("/fhir") {
+    if meta.status() == Some(404) && !fhir.ends_with("/fhir") {
         let alt = format!("{fhir}/fhir");
-        let ev = get(client, &format!("{alt}/metadata"), None).await;
+        let ev = exec::get(&format!("{alt}/metadata"), None, ctx).await;
         if ev.json().is_some_and(|j| {
             j.get("resourceType").and_then(Value::as_str) == Some("CapabilityStatement")
         }) {
             alternative = Some(alt);
         }
     }
-    let f = metadata_finding(&fhir, &meta, alternative.as_deref());
+    let f = metadata_finding(fhir, &meta, alternative.as_deref());
     let blocked = f.status == Status::Fail;
     findings.push(f);
     if blocked {
-        block(&mut findings, "metadata");
-        report.findings = findings;
-        return report;
+        findings.block("metadata");
+        return None;
     }
-    let server_now = meta.header("date").and_then(httpdate_to_unix);
-
-    // b. SMART configuration
-    let smart = get(
-        client,
+    let server_now = meta.header("date").and_then(crate::clock::httpdate_to_unix);
+    let smart = exec::get(
         &format!("{fhir}/.well-known/smart-configuration"),
         None,
+        ctx,
     )
     .await;
     findings.push(smart_finding(&smart));
-
-    // c. challenge
-    let anon = get(client, &format!("{fhir}/Patient?_count=1"), None).await;
+    let anon = exec::get(&format!("{fhir}/Patient?_count=1"), None, ctx).await;
     let (f, challenge) = challenge_finding(&anon);
     findings.push(f);
+    Some(Anonymous {
+        fhir: fhir.to_string(),
+        server_now,
+        smart,
+        challenge,
+    })
+}
 
-    // d. token
-    let (step, token) = runner::acquire(plan, profile, vars, ctx).await;
-    report.method = step.label.clone();
-    let Some((token, resolved)) = token else {
-        let e = step.result.as_ref().err().cloned();
-        let mut f = Finding::new(
-            "token",
-            Status::Fail,
-            e.as_ref().map(|e| e.headline()).unwrap_or_default(),
-        );
-        if let Some(ep) = &step.endpoint {
-            f = f.with("endpoint", ep.clone());
-        }
-        if let Some(auth::TokenError::Endpoint {
-            code,
-            trace_id,
-            correlation_id,
-            timestamp,
-            ..
-        }) = &e
-        {
-            if let Some(c) = code {
-                f = f.with("AADSTS", c.to_string());
-            }
-            for (k, v) in [
-                ("trace id", trace_id),
-                ("correlation id", correlation_id),
-                ("timestamp", timestamp),
-            ] {
-                if let Some(v) = v {
-                    f = f.with(k, v.clone());
-                }
-            }
-        }
-        match e.as_ref().and_then(diagnose::token_error) {
-            Some(d) => {
-                f.cause = Some(d.cause);
-                f.fix = Some(d.fix);
-            }
-            None => {
-                f.cause = Some("the token endpoint refused the request".into());
-                f.fix = Some("read the endpoint's message above; its trace and correlation ids identify the request to the issuer's support".into());
-            }
-        }
-        findings.push(f);
-        block(&mut findings, "token");
-        report.findings = findings;
-        return report;
-    };
-    let mut f = Finding::new("token", Status::Pass, format!("obtained ({})", step.label));
+/// The token check when no token came: the endpoint's error, its ids, cause and fix.
+fn token_failure(step: &crate::result::TokenStep) -> Finding {
+    let e = step.result.as_ref().err().cloned();
+    let mut f = Finding::new(
+        "token",
+        Status::Fail,
+        e.as_ref().map(|e| e.headline()).unwrap_or_default(),
+    );
     if let Some(ep) = &step.endpoint {
         f = f.with("endpoint", ep.clone());
     }
-    findings.push(f);
-
-    // e. claims
-    let now = ctx.clock.now();
-    match &token.claims {
-        None => {
-            for id in [
-                "claims.audience",
-                "claims.tenant",
-                "claims.version",
-                "claims.times",
-                "claims.roles",
-                "claims.signature",
-            ] {
-                findings.push(Finding::new(
-                    id,
-                    Status::Skip,
-                    "the token is opaque (not a JWT): nothing to read",
-                ));
-            }
+    if let Some(auth::TokenError::Endpoint {
+        code,
+        trace_id,
+        correlation_id,
+        timestamp,
+        ..
+    }) = &e
+    {
+        if let Some(c) = code {
+            f = f.with("AADSTS", c.to_string());
         }
-        Some(c) => {
-            let (expected, from) = match &challenge.resource {
-                Some(r) => (r.clone(), "the FHIR service's challenge (resource_id)"),
-                None => (fhir.clone(), "the FHIR URL"),
-            };
-            findings.extend(claim_findings(
-                c,
-                &expected,
-                from,
-                challenge.authority.as_deref(),
-                now,
-                server_now,
-            ));
-            let mut discovery = Vec::new();
-            if let (Some(base), Some(tid)) = (
-                resolved.endpoint.as_deref().and_then(authority_of),
-                c.str("tid"),
-            ) {
-                if c.str("ver") == Some("2.0") {
-                    discovery.push(format!(
-                        "{base}/{tid}/v2.0/.well-known/openid-configuration"
-                    ));
-                }
-                discovery.push(format!("{base}/{tid}/.well-known/openid-configuration"));
+        for (k, v) in [
+            ("trace id", trace_id),
+            ("correlation id", correlation_id),
+            ("timestamp", timestamp),
+        ] {
+            if let Some(v) = v {
+                f = f.with(k, v.clone());
             }
-            if let Some(iss) = c.str("iss").filter(|i| i.starts_with("http")) {
-                discovery.push(format!(
-                    "{}/.well-known/openid-configuration",
-                    iss.trim_end_matches('/')
-                ));
-            }
-            let jwks_hint = smart.json().and_then(|j| {
-                j.get("jwks_uri")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            });
-            findings
-                .push(verify_signature(client, token.access.expose(), &discovery, jwks_hint).await);
         }
     }
+    match e.as_ref().and_then(diagnose::token_error) {
+        Some(d) => {
+            f.cause = Some(d.cause);
+            f.fix = Some(d.fix);
+        }
+        None => {
+            f.cause = Some("the token endpoint refused the request".into());
+            f.fix = Some("read the endpoint's message above; its trace and correlation ids identify the request to the issuer's support".into());
+        }
+    }
+    f
+}
 
-    // f. read probe, with 429 retried after Retry-After
+/// The claims against what the FHIR service expects, and the signature.
+async fn claims_checks(
+    anon: &Anonymous,
+    token: &auth::Token,
+    endpoint: Option<&str>,
+    ctx: &Context,
+    findings: &mut Findings,
+) {
+    let Some(c) = &token.claims else {
+        for id in [
+            "claims.audience",
+            "claims.tenant",
+            "claims.version",
+            "claims.times",
+            "claims.roles",
+            "claims.signature",
+        ] {
+            findings.push(Finding::new(
+                id,
+                Status::Skip,
+                "the token is opaque (not a JWT): nothing to read",
+            ));
+        }
+        return;
+    };
+    let (expected, from) = match &anon.challenge.resource {
+        Some(r) => (r.clone(), "the FHIR service's challenge (resource_id)"),
+        None => (anon.fhir.clone(), "the FHIR URL"),
+    };
+    let now = ctx.clock.now();
+    for f in claim_findings(
+        c,
+        &expected,
+        from,
+        anon.challenge.authority.as_deref(),
+        now,
+        anon.server_now,
+    ) {
+        findings.push(f);
+    }
+    let mut discovery = Vec::new();
+    if let (Some(base), Some(tid)) = (endpoint.and_then(authority_of), c.str("tid")) {
+        if c.str("ver") == Some("2.0") {
+            discovery.push(format!(
+                "{base}/{tid}/v2.0/.well-known/openid-configuration"
+            ));
+        }
+        discovery.push(format!("{base}/{tid}/.well-known/openid-configuration"));
+    }
+    if let Some(iss) = c.str("iss").filter(|i| i.starts_with("http")) {
+        discovery.push(format!(
+            "{}/.well-known/openid-configuration",
+            iss.trim_end_matches('/')
+        ));
+    }
+    let jwks_hint = anon.smart.json().and_then(|j| {
+        j.get("jwks_uri")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    findings.push(verify_signature(ctx, token.access.expose(), &discovery, jwks_hint).await);
+}
+
+/// The read probe, and with `write` the create/delete probe. 429s are retried after
+/// Retry-After by the core's one retry policy.
+async fn access_checks(
+    fhir: &str,
+    token: &auth::Token,
+    write: bool,
+    ctx: &Context,
+    findings: &mut Findings,
+) {
     let oid = token
         .claims
         .as_ref()
         .and_then(|c| c.str("oid"))
         .map(str::to_string);
-    let read_url = format!("{fhir}/Patient?_count=1");
-    let (read, throttled) =
-        with_retry(|| get(client, &read_url, Some(token.access.expose()))).await;
-    let read_ok = read.status.is_some_and(|s| (200..300).contains(&s));
-    findings.push(access_finding(
-        "read",
-        "GET",
-        &read,
-        throttled,
-        oid.as_deref(),
-    ));
-
-    // write probe
-    if !write {
-        findings.push(Finding::new(
+    let bearer = Some(token.access.expose());
+    let read = exec::get(&format!("{fhir}/Patient?_count=1"), bearer, ctx).await;
+    let read_ok = read.status().is_some_and(|s| (200..300).contains(&s));
+    findings.push(access_finding("read", "GET", &read, oid.as_deref()));
+    let f = if !write {
+        Finding::new(
             "write",
             Status::Skip,
             "not asked: add --write to create and delete a tagged test Patient",
-        ));
+        )
     } else if !read_ok {
-        findings.push(Finding::new(
-            "write",
-            Status::Skip,
-            "not run: blocked by read",
-        ));
+        Finding::new("write", Status::Skip, "not run: blocked by read")
     } else {
-        let body = serde_json::json!({
-            "resourceType": "Patient",
-            "meta": {"tag": [{"system": "urn:fhircheck", "code": "doctor-probe"}]},
-            "active": false,
-            "name": [{"family": "Fhircheck", "given": ["Doctor", "Probe"]}],
-        });
-        let (created, t1) = with_retry(|| {
-            send(
-                client,
-                client
-                    .post(format!("{fhir}/Patient"))
-                    .bearer_auth(token.access.expose())
-                    .header("Content-Type", "application/fhir+json")
-                    .header("Accept", "application/fhir+json")
-                    .body(body.to_string()),
-            )
-        })
-        .await;
-        let id = created
-            .json()
-            .and_then(|j| j.get("id").and_then(Value::as_str).map(str::to_string));
-        let mut f = access_finding("write", "POST", &created, t1, oid.as_deref());
-        if f.status == Status::Pass {
-            match &id {
-                Some(id) => {
-                    let (deleted, t2) = with_retry(|| {
-                        send(
-                            client,
-                            client
-                                .delete(format!("{fhir}/Patient/{id}"))
-                                .bearer_auth(token.access.expose()),
-                        )
-                    })
-                    .await;
-                    let d = access_finding("write", "DELETE", &deleted, t2, oid.as_deref());
-                    f = if d.status == Status::Pass {
-                        Finding::new(
-                            "write",
-                            Status::Pass,
-                            format!("created and deleted Patient/{id}"),
-                        )
-                    } else {
-                        Finding {
-                            summary: format!(
-                                "created Patient/{id} but could not delete it: {}",
-                                d.summary
-                            ),
-                            ..d
-                        }
-                    };
-                }
-                None => f.summary = "created, but the answer carried no id to delete".into(),
-            }
-        }
-        findings.push(f);
+        write_probe(fhir, bearer, oid.as_deref(), ctx).await
+    };
+    findings.push(f);
+}
+
+async fn write_probe(
+    fhir: &str,
+    bearer: Option<&str>,
+    oid: Option<&str>,
+    ctx: &Context,
+) -> Finding {
+    let body = serde_json::json!({
+        "resourceType": "Patient",
+        "meta": {"tag": [{"system": "urn:fhircheck", "code": "doctor-probe"}]},
+        "active": false,
+        "name": [{"family": "Fhircheck", "given": ["Doctor", "Probe"]}],
+    });
+    let create = exec::Outgoing {
+        method: reqwest::Method::POST,
+        url: format!("{fhir}/Patient"),
+        headers: vec![
+            ("Content-Type".into(), "application/fhir+json".into()),
+            ("Accept".into(), "application/fhir+json".into()),
+        ],
+        body: Some(body.to_string().into_bytes()),
+    };
+    let created: Reply = exec::send(&create, bearer, ctx).await.map_err(|(m, _)| m);
+    let id = created
+        .json()
+        .and_then(|j| j.get("id").and_then(Value::as_str).map(str::to_string));
+    let mut f = access_finding("write", "POST", &created, oid);
+    if f.status != Status::Pass {
+        return f;
     }
-    report.findings = findings;
-    report
+    let Some(id) = id else {
+        f.summary = "created, but the answer carried no id to delete".into();
+        return f;
+    };
+    let delete = exec::Outgoing {
+        method: reqwest::Method::DELETE,
+        url: format!("{fhir}/Patient/{id}"),
+        headers: vec![],
+        body: None,
+    };
+    let deleted: Reply = exec::send(&delete, bearer, ctx).await.map_err(|(m, _)| m);
+    let d = access_finding("write", "DELETE", &deleted, oid);
+    if d.status == Status::Pass {
+        Finding::new(
+            "write",
+            Status::Pass,
+            format!("created and deleted Patient/{id}"),
+        )
+    } else {
+        Finding {
+            summary: format!(
+                "created Patient/{id} but could not delete it: {}",
+                d.summary
+            ),
+            ..d
+        }
+    }
 }
 
 /// The claim findings, in checklist order. Pure.
@@ -752,37 +747,9 @@ fn authority_of(endpoint: &str) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
-/// Sends, and on 429 waits for Retry-After (at most 10 s, 3 tries). Returns the last answer and
-/// how many 429s were seen.
-async fn with_retry<F, Fut>(mut f: F) -> (Http, u32)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Http>,
-{
-    let mut throttled = 0;
-    loop {
-        let ev = f().await;
-        if ev.status != Some(429) || throttled >= 3 {
-            return (ev, throttled);
-        }
-        throttled += 1;
-        let wait = ev
-            .header("retry-after")
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .unwrap_or(1)
-            .min(10);
-        tokio::time::sleep(Duration::from_secs(wait)).await;
-    }
-}
-
 /// A probe's answer as a finding. Pure.
-pub fn access_finding(
-    check: &str,
-    method: &str,
-    ev: &Http,
-    throttled: u32,
-    oid: Option<&str>,
-) -> Finding {
+pub fn access_finding(check: &str, method: &str, ev: &Reply, oid: Option<&str>) -> Finding {
+    let throttled = ev.as_ref().map_or(0, |a| a.retries);
     let note = |f: Finding| {
         if throttled > 0 {
             f.with("throttling", format!("{throttled} answer(s) of 429 first; retried after Retry-After: the service is throttling, which is not an access problem"))
@@ -790,8 +757,8 @@ pub fn access_finding(
             f
         }
     };
-    let Some(status) = ev.status else {
-        let e = ev.error.clone().unwrap_or_default();
+    let Some(status) = ev.status() else {
+        let e = ev.error().unwrap_or_default().to_string();
         let f = Finding::new(check, Status::Fail, format!("{method} failed: {e}"));
         return note(match diagnose::transport(&e) {
             Some(d) => f.because(d.cause, d.fix),
@@ -847,34 +814,20 @@ pub fn access_finding(
     note(f)
 }
 
-/// Parses an HTTP `Date` (IMF-fixdate, e.g. `Thu, 26 Nov 2026 09:23:25 GMT`).
-pub fn httpdate_to_unix(s: &str) -> Option<i64> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = months.iter().position(|m| *m == parts[2])? + 1;
-    let text = format!("{}-{month:02}-{:0>2}T{}Z", parts[3], parts[1], parts[4]);
-    crate::clock::parse_rfc3339(&text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn http(status: u16, body: &str, headers: &[(&str, &str)]) -> Http {
-        Http {
-            status: Some(status),
+    fn http(status: u16, body: &str, headers: &[(&str, &str)]) -> Reply {
+        Ok(crate::http::Answer {
+            status,
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            body: body.to_string(),
-            error: None,
-        }
+            body: body.as_bytes().to_vec(),
+            ..Default::default()
+        })
     }
 
     #[test]
@@ -901,10 +854,7 @@ mod tests {
         assert!(f.cause.unwrap().contains("another API"));
         let f = metadata_finding(
             "https://f",
-            &Http {
-                error: Some("the host name could not be resolved (dns)".into()),
-                ..Default::default()
-            },
+            &Err("the host name could not be resolved (dns)".into()),
             None,
         );
         assert_eq!(f.status, Status::Fail);
@@ -914,7 +864,7 @@ mod tests {
     #[test]
     fn forbidden_names_the_object_id() {
         let oo = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","diagnostics":"Authorization failed."}]}"#;
-        let f = access_finding("read", "GET", &http(403, oo, &[]), 0, Some("oid-1"));
+        let f = access_finding("read", "GET", &http(403, oo, &[]), Some("oid-1"));
         assert_eq!(f.status, Status::Fail);
         let fix = f.fix.unwrap();
         assert!(
@@ -923,7 +873,11 @@ mod tests {
                 && fix.contains("admin consent"),
             "{fix}"
         );
-        let f = access_finding("read", "GET", &http(200, "{}", &[]), 2, None);
+        let mut throttled = http(200, "{}", &[]);
+        if let Ok(a) = throttled.as_mut() {
+            a.retries = 2;
+        }
+        let f = access_finding("read", "GET", &throttled, None);
         assert_eq!(f.status, Status::Warn);
         assert!(f.evidence[0].1.contains("not an access problem"));
     }
@@ -950,14 +904,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d.check, "fhir.insufficient_scope");
-    }
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(
-            httpdate_to_unix("Thu, 26 Nov 2026 09:23:25 GMT"),
-            Some(1_795_685_005)
-        );
-        assert_eq!(httpdate_to_unix("yesterday"), None);
     }
 }

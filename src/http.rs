@@ -62,12 +62,73 @@ pub struct Exchange {
 /// Receives every exchange when `--verbose` is on.
 pub type Tracer = std::sync::Arc<dyn Fn(&Exchange) + Send + Sync>;
 
-/// A complete answer: status, headers and the whole body.
-#[derive(Debug, Clone)]
+/// A complete answer: status, headers and the whole body. The one response type: every front
+/// end, the token requests and `doctor` read answers through it.
+#[derive(Debug, Clone, Default)]
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// From sending the request to the end of the body, of the attempt reported.
+    pub duration: Duration,
+    /// Attempts answered 429/503 and retried before this one (`--retry`).
+    pub retries: u32,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON, when it is a JSON object or array.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        let start = self.body.iter().position(|b| !b.is_ascii_whitespace())?;
+        matches!(self.body[start], b'{' | b'[')
+            .then(|| serde_json::from_slice(&self.body[start..]).ok())
+            .flatten()
+    }
+}
+
+/// What came back from an exchange: the answer, or why there was none.
+pub type Reply = Result<Answer, String>;
+
+/// Reading a [`Reply`] as evidence, whether or not it was answered.
+pub trait ReplyExt {
+    fn status(&self) -> Option<u16>;
+    fn header(&self, name: &str) -> Option<&str>;
+    fn json(&self) -> Option<serde_json::Value>;
+    fn error(&self) -> Option<&str>;
+}
+
+impl ReplyExt for Reply {
+    fn status(&self) -> Option<u16> {
+        self.as_ref().ok().map(|a| a.status)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.as_ref().ok().and_then(|a| a.header(name))
+    }
+
+    fn json(&self) -> Option<serde_json::Value> {
+        self.as_ref().ok().and_then(Answer::json)
+    }
+
+    fn error(&self) -> Option<&str> {
+        self.as_ref().err().map(String::as_str)
+    }
+}
+
+/// A header's value by name, case-insensitively: the one header lookup.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -118,6 +179,8 @@ pub async fn send(
             status,
             headers,
             body,
+            duration: started.elapsed(),
+            retries: 0,
         })
     }
     .await;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{FormValue, ResolvedProfile, Token};
+use crate::auth::{ResolvedProfile, Token};
 use crate::secret::Secret;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -40,41 +40,31 @@ pub fn path(env: &std::collections::HashMap<String, String>) -> Option<PathBuf> 
     Some(dir.join("tokens.json"))
 }
 
-/// The cache key of a profile; `None` for profiles whose tokens are not cached (static tokens).
+/// The cache key of a profile; `None` for profiles whose tokens are not cached (static tokens,
+/// anonymous profiles).
 pub fn key(p: &ResolvedProfile) -> Option<String> {
-    if p.static_token.is_some() {
-        return None;
-    }
-    let form = |k: &str| {
-        p.form
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| match v {
-                FormValue::Plain(s) => s.clone(),
-                FormValue::Secret(_) => String::new(),
-            })
-    };
-    let source = match &p.source {
-        Some(crate::auth::Source::Smart(s)) => format!("smart:{}:{}", s.kid, s.scope),
-        Some(crate::auth::Source::ManagedIdentity { url, .. }) => format!("mi:{url}"),
-        Some(crate::auth::Source::AzureCli { resource, tenant }) => {
-            format!("az:{resource}:{}", tenant.clone().unwrap_or_default())
+    use crate::auth::Credential;
+    let source = match &p.credential {
+        Credential::None | Credential::Bearer(_) => return None,
+        Credential::Smart(s) => format!("smart:{}:{}", s.kid, s.scope),
+        Credential::ManagedIdentity(m) => format!("mi:{}", m.url),
+        Credential::AzureCli(c) => {
+            format!("az:{}:{}", c.resource, c.tenant.clone().unwrap_or_default())
         }
-        None => String::new(),
+        Credential::Secret(_) | Credential::Oauth2(_) | Credential::Certificate { .. } => {
+            String::new()
+        }
     };
     let parts = [
-        p.kind.to_string(),
-        p.endpoint.clone().unwrap_or_default(),
+        p.credential.kind().to_string(),
+        p.endpoint().unwrap_or_default(),
         p.client_id.clone().unwrap_or_default(),
-        form("resource").or(p.resource.clone()).unwrap_or_default(),
-        form("scope").unwrap_or_default(),
-        form("audience").unwrap_or_default(),
+        p.form_value("resource")
+            .or(p.resource.clone())
+            .unwrap_or_default(),
+        p.form_value("scope").unwrap_or_default(),
+        p.form_value("audience").unwrap_or_default(),
         source,
-        if p.assertion.is_some() {
-            "certificate".into()
-        } else {
-            String::new()
-        },
     ];
     Some(serde_json::to_string(&parts).unwrap_or_default())
 }

@@ -1,6 +1,7 @@
 //! Postman collections: the model, the script engine, the runner and the importer.
 
 pub mod csv;
+pub mod environment;
 pub mod model;
 pub mod runner;
 pub mod script;

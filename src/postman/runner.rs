@@ -1,20 +1,21 @@
-//! Runs a Postman collection with Postman's semantics: variable scopes, auth inheritance,
-//! prerequest and test scripts at every level, `setNextRequest`, iterations. Produces the same
-//! [`CollectionResult`] as a native run, so reports, diagnosis and redaction apply unchanged.
+//! The Postman front end: Postman's semantics over the execution core. Variable scopes, auth
+//! inheritance, prerequest and test scripts at every level, `setNextRequest`, iterations and
+//! `--folder` live here; sending, retries and tokens (a collection's `oauth2` client credentials
+//! auth is an ordinary token the core's manager serves, cached and renewed) are the core's.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use super::model::{self, Auth, Body, Collection, Item};
 use super::script::{self, Engine, Header, Input, ScriptRequest, ScriptResponse};
-use crate::assertions::{self, AssertionResult};
-use crate::auth::{self, FormValue, ResolvedProfile};
-use crate::clock::millis;
-use crate::collection::AuthKind;
-use crate::result::{CollectionResult, Outcome, RequestStep, Step};
-use crate::runner::RunContext;
+use crate::assertions::AssertionResult;
+use crate::auth::{self, Credential, FormPost, FormValue, ResolvedProfile, TokenError, Unusable};
+use crate::exec::{self, Context, Driver, Outgoing, Prepared, StepLabel, TokenNeed};
+use crate::http::Answer;
+use crate::result::{Outcome, Step};
 use crate::secret::{redact, redactor, Secret};
 use crate::vars::is_secret_name;
 
@@ -31,6 +32,19 @@ pub struct Options {
     pub script_timeout: Duration,
     /// Send requests for Entra's public authority hosts to this base URL instead.
     pub authority_host: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            iterations: None,
+            data: vec![],
+            folders: vec![],
+            delay: Duration::ZERO,
+            script_timeout: Duration::from_secs(5),
+            authority_host: None,
+        }
+    }
 }
 
 /// The variable scopes, lowest precedence first in Postman's order:
@@ -167,298 +181,613 @@ fn test_assertions(tests: &[script::TestResult]) -> Vec<AssertionResult> {
         .collect()
 }
 
-struct Oauth2Cache {
-    tokens: HashMap<String, Option<String>>,
+/// A request between its prerequest scripts and its test scripts.
+struct Pending {
+    item: usize,
+    local: Map<String, Value>,
+    tests: Vec<script::TestResult>,
+    /// `setNextRequest` so far: `Some(None)` stops the iteration.
+    next: Option<Option<String>>,
+    headers: Vec<(String, String)>,
+    url: String,
+    body: Option<String>,
 }
 
-/// Runs the collection. Returns the result and the scopes as the run left them.
-pub async fn run(
-    c: &Collection,
-    source: &str,
-    mut scopes: Scopes,
-    opts: &Options,
-    ctx: &RunContext,
-    observer: &mut dyn FnMut(&Step),
-) -> (CollectionResult, Scopes) {
-    let started = Instant::now();
-    let mut steps: Vec<Step> = Vec::new();
-    register_secrets(&scopes.globals);
-    register_secrets(&scopes.collection);
-    register_secrets(&scopes.environment);
-    let all = model::flatten(c);
-    let items: Vec<&Item> = all
-        .iter()
-        .filter(|i| {
-            opts.folders.is_empty()
-                || opts
-                    .folders
-                    .iter()
-                    .any(|f| i.folders.contains(f) || &i.name == f)
-        })
-        .collect();
-    let engine = match Engine::new(opts.script_timeout) {
-        Ok(e) => e,
-        Err(msg) => {
-            let step = Step::Request(RequestStep {
-                name: "script engine".into(),
-                folders: vec![],
-                method: String::new(),
-                url: String::new(),
-                status: None,
-                duration_ms: 0,
-                outcome: Outcome::Error(msg),
-                assertions: vec![],
-                issues: vec![],
-                challenge: None,
-                captures: vec![],
-                cleanup: false,
-                script_tests: false,
-                retries: 0,
-            });
-            observer(&step);
-            steps.push(step);
-            return (
-                CollectionResult {
-                    name: c.info.name.clone(),
-                    source: source.into(),
-                    steps,
-                    duration_ms: 0,
-                },
-                scopes,
-            );
-        }
-    };
-    let iterations = opts
-        .iterations
-        .unwrap_or(if opts.data.is_empty() {
-            1
-        } else {
-            opts.data.len()
-        })
-        .max(1);
-    let mut oauth = Oauth2Cache {
-        tokens: HashMap::new(),
-    };
-    let mut stop = false;
-    'iterations: for iteration in 0..iterations {
-        let data = opts
+/// Runs a Postman collection: items in order (or as `setNextRequest` says), for each iteration.
+pub struct PostmanDriver<'a> {
+    collection: &'a Collection,
+    source: String,
+    items: Vec<Item>,
+    engine: Result<Engine, String>,
+    scopes: Scopes,
+    opts: &'a Options,
+    iterations: usize,
+    iteration: usize,
+    data: Map<String, Value>,
+    /// The next item to run in this iteration.
+    position: usize,
+    /// Items run in this iteration, to stop a `setNextRequest` loop.
+    executed: usize,
+    stopped: bool,
+    pending: Option<Pending>,
+    /// The request of `pending`, built by `prepare`, sent once its token is there.
+    built: Option<(StepLabel, Outgoing)>,
+    /// The credentials of the `oauth2` auths met so far, by token key.
+    oauth2: HashMap<String, ResolvedProfile>,
+    /// Where the environment goes when the run ends (`--export-environment`).
+    environment_out: Option<&'a RefCell<Option<Map<String, Value>>>>,
+}
+
+impl<'a> PostmanDriver<'a> {
+    pub fn new(
+        collection: &'a Collection,
+        source: &str,
+        scopes: Scopes,
+        opts: &'a Options,
+        environment_out: Option<&'a RefCell<Option<Map<String, Value>>>>,
+    ) -> Self {
+        register_secrets(&scopes.globals);
+        register_secrets(&scopes.collection);
+        register_secrets(&scopes.environment);
+        let items: Vec<Item> = model::flatten(collection)
+            .into_iter()
+            .filter(|i| {
+                opts.folders.is_empty()
+                    || opts
+                        .folders
+                        .iter()
+                        .any(|f| i.folders.contains(f) || &i.name == f)
+            })
+            .collect();
+        let iterations = opts
+            .iterations
+            .unwrap_or(if opts.data.is_empty() {
+                1
+            } else {
+                opts.data.len()
+            })
+            .max(1);
+        let mut d = PostmanDriver {
+            collection,
+            source: source.to_string(),
+            items,
+            engine: Engine::new(opts.script_timeout),
+            scopes,
+            opts,
+            iterations,
+            iteration: 0,
+            data: Map::new(),
+            position: 0,
+            executed: 0,
+            stopped: false,
+            pending: None,
+            built: None,
+            oauth2: HashMap::new(),
+            environment_out,
+        };
+        d.start_iteration(0);
+        d
+    }
+
+    fn start_iteration(&mut self, iteration: usize) {
+        self.iteration = iteration;
+        self.position = 0;
+        self.executed = 0;
+        self.data = self
+            .opts
             .data
-            .get(iteration % opts.data.len().max(1))
+            .get(iteration % self.opts.data.len().max(1))
             .cloned()
             .unwrap_or_default();
-        register_secrets(&data);
-        let mut i = 0;
-        let mut executed = 0;
-        while i < items.len() {
-            executed += 1;
-            if executed > items.len() * 20 + 100 {
-                let step = error_step(
-                    items[i],
-                    iteration,
-                    iterations,
-                    "setNextRequest looped more than the run allows; stopping this iteration"
-                        .into(),
-                );
-                observer(&step);
-                steps.push(step);
-                break;
-            }
-            if executed > 1 && !opts.delay.is_zero() {
-                tokio::time::sleep(opts.delay).await;
-            }
-            let item = items[i];
-            let (mut new_steps, next, failed) = run_item(
-                item,
-                &mut scopes,
-                &data,
-                iteration,
-                iterations,
-                &engine,
-                &mut oauth,
-                opts,
-                ctx,
-            )
-            .await;
-            for s in new_steps.drain(..) {
-                observer(&s);
-                steps.push(s);
-            }
-            if failed && ctx.bail {
-                stop = true;
-            }
-            if stop {
-                break 'iterations;
-            }
-            match next {
-                None => i += 1,
-                Some(None) => break,
-                Some(Some(name)) => match items.iter().position(|it| it.name == name) {
-                    Some(p) => i = p,
-                    None => break,
-                },
+        register_secrets(&self.data);
+    }
+
+    fn folders(&self, item: &Item) -> Vec<String> {
+        let mut f = Vec::new();
+        if self.iterations > 1 {
+            f.push(format!("iteration {}", self.iteration + 1));
+        }
+        f.extend(item.folders.iter().cloned());
+        f
+    }
+
+    fn label(&self, item: &Item, url: &str) -> StepLabel {
+        let mut l = StepLabel::new(&item.name, self.folders(item), &item.request.method, url);
+        l.script_tests = true;
+        l
+    }
+
+    fn info(&self, item: &Item, event: &str) -> script::Info {
+        script::Info {
+            event_name: event.into(),
+            iteration: self.iteration,
+            iteration_count: self.iterations,
+            request_name: item.name.clone(),
+            request_id: item.path.clone(),
+        }
+    }
+
+    fn vars<'v>(
+        &'v self,
+        local: &'v Map<String, Value>,
+        item: &'v Item,
+        clock: &'v crate::clock::Clock,
+    ) -> Vars<'v> {
+        Vars {
+            scopes: &self.scopes,
+            data: &self.data,
+            local,
+            folder: &item.variables,
+            clock,
+        }
+    }
+
+    /// Moves on after an item, as `setNextRequest` says.
+    fn advance(&mut self, next: Option<Option<String>>) {
+        match next {
+            None => self.position += 1,
+            Some(None) => self.position = self.items.len(),
+            Some(Some(name)) => {
+                self.position = self
+                    .items
+                    .iter()
+                    .position(|it| it.name == name)
+                    .unwrap_or(self.items.len());
             }
         }
     }
-    (
-        CollectionResult {
-            name: c.info.name.clone(),
-            source: source.to_string(),
-            steps,
-            duration_ms: millis(started.elapsed()),
-        },
-        scopes,
-    )
-}
 
-fn folders_for(item: &Item, iteration: usize, iterations: usize) -> Vec<String> {
-    let mut f = Vec::new();
-    if iterations > 1 {
-        f.push(format!("iteration {}", iteration + 1));
+    /// The end of the run: the environment as it stands goes to `--export-environment`.
+    fn finish(&mut self) -> Prepared {
+        if let Some(out) = self.environment_out {
+            *out.borrow_mut() = Some(self.scopes.environment.clone());
+        }
+        Prepared::End
     }
-    f.extend(item.folders.iter().cloned());
-    f
+
+    /// Runs a script and applies what it changed; the engine error when it throws.
+    fn run_script(
+        &mut self,
+        label: &str,
+        src: &str,
+        input: &Input,
+        local: &mut Map<String, Value>,
+        ctx: &Context,
+    ) -> Result<script::Output, script::ScriptError> {
+        let engine = self.engine.as_ref().map_err(|e| script::ScriptError {
+            message: e.clone(),
+            line: None,
+        })?;
+        let out = engine.run(src, input)?;
+        apply(&mut self.scopes, local, &out);
+        trace_logs(ctx, &out.logs, label);
+        Ok(out)
+    }
+
+    /// The prerequest scripts, collection first; the item's request as they leave it.
+    fn prerequest(
+        &mut self,
+        index: usize,
+        ctx: &Context,
+    ) -> Result<Pending, (String, Option<Option<String>>)> {
+        let item = self.items[index].clone();
+        let mut p = Pending {
+            item: index,
+            local: Map::new(),
+            tests: vec![],
+            next: None,
+            headers: item.request.headers.clone(),
+            url: item.request.url.clone(),
+            body: None,
+        };
+        for (label, src) in &item.prerequest {
+            let input = Input {
+                globals: self.scopes.globals.clone(),
+                collection: self.scopes.collection.clone(),
+                environment: self.scopes.environment.clone(),
+                data: self.data.clone(),
+                local: p.local.clone(),
+                request: ScriptRequest {
+                    url: p.url.clone(),
+                    method: item.request.method.clone(),
+                    headers: to_headers(&p.headers),
+                    body: body_text(&item.request.body),
+                },
+                response: None,
+                info: self.info(&item, "prerequest"),
+            };
+            let mut local = std::mem::take(&mut p.local);
+            let result = self.run_script(label, src, &input, &mut local, ctx);
+            p.local = local;
+            match result {
+                Ok(out) => {
+                    p.headers = out
+                        .headers
+                        .iter()
+                        .map(|h| (h.key.clone(), h.value.clone()))
+                        .collect();
+                    p.url = out.url.clone();
+                    p.tests.extend(out.tests);
+                    if out.next_set {
+                        p.next = Some(out.next);
+                    }
+                }
+                Err(e) => return Err((script_failure("prerequest", label, &e), p.next)),
+            }
+        }
+        Ok(p)
+    }
+
+    /// The request with variables resolved, body and auth applied. `Err`: a step instead.
+    fn build(
+        &mut self,
+        p: &mut Pending,
+        ctx: &Context,
+    ) -> Result<(StepLabel, Outgoing, Option<TokenNeed>), Box<Step>> {
+        let item = &self.items[p.item];
+        let v = self.vars(&p.local, item, &ctx.clock);
+        let url = rewrite_authority(v.resolve(&p.url), self.opts.authority_host.as_deref());
+        let label = self.label(item, &url);
+        let method = reqwest::Method::from_bytes(item.request.method.as_bytes()).map_err(|_| {
+            label.errored(
+                &format!("`{}` is not an HTTP method", item.request.method),
+                0,
+            )
+        })?;
+        let mut headers: Vec<(String, String)> = p
+            .headers
+            .iter()
+            .map(|(k, val)| (v.resolve(k), v.resolve(val)))
+            .collect();
+        let body = resolve_body(&item.request.body, &v, &mut headers);
+        let mut out = Outgoing {
+            method,
+            url,
+            headers,
+            body: body.clone().map(String::into_bytes),
+        };
+        let mut token = None;
+        if let Some(a) = &item.auth {
+            let oauth = apply_auth(a, &v, &mut out, self.opts.authority_host.as_deref());
+            match oauth {
+                AuthResult::Done => {}
+                AuthResult::Token(key, profile) => {
+                    self.oauth2.insert(key.clone(), *profile);
+                    token = Some(TokenNeed {
+                        key,
+                        profile: "oauth2".into(),
+                        base: None,
+                        skip_reason:
+                            "no token: the oauth2 client credentials token could not be obtained"
+                                .into(),
+                    });
+                }
+                AuthResult::Missing => {
+                    return Err(Box::new(label.skipped(
+                        "no token: the oauth2 client credentials token could not be obtained",
+                    )));
+                }
+            }
+        }
+        p.body = body;
+        p.url = out.url.clone();
+        Ok((label, out, token))
+    }
+
+    /// The test scripts, collection first; `Err` is the failure of the one that threw.
+    fn tests(&mut self, p: &mut Pending, answer: &Answer, ctx: &Context) -> Result<(), String> {
+        let item = self.items[p.item].clone();
+        let reason = reqwest::StatusCode::from_u16(answer.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+            .to_string();
+        let response = ScriptResponse {
+            code: answer.status,
+            status: reason,
+            headers: to_headers(&answer.headers),
+            body: answer.text(),
+            response_time: crate::clock::millis(answer.duration),
+        };
+        for (label, src) in &item.test {
+            let input = Input {
+                globals: self.scopes.globals.clone(),
+                collection: self.scopes.collection.clone(),
+                environment: self.scopes.environment.clone(),
+                data: self.data.clone(),
+                local: p.local.clone(),
+                request: ScriptRequest {
+                    url: p.url.clone(),
+                    method: item.request.method.clone(),
+                    headers: to_headers(&p.headers),
+                    body: p.body.clone(),
+                },
+                response: Some(response.clone()),
+                info: self.info(&item, "test"),
+            };
+            let mut local = std::mem::take(&mut p.local);
+            let result = self.run_script(label, src, &input, &mut local, ctx);
+            p.local = local;
+            match result {
+                Ok(out) => {
+                    p.tests.extend(out.tests);
+                    if out.next_set {
+                        p.next = Some(out.next);
+                    }
+                }
+                Err(e) => return Err(script_failure("test", label, &e)),
+            }
+        }
+        Ok(())
+    }
 }
 
-fn error_step(item: &Item, iteration: usize, iterations: usize, msg: String) -> Step {
-    Step::Request(RequestStep {
-        name: item.name.clone(),
-        folders: folders_for(item, iteration, iterations),
-        method: item.request.method.clone(),
-        url: redact(&item.request.url).into_owned(),
-        status: None,
-        duration_ms: 0,
-        outcome: Outcome::Error(redact(&msg).into_owned()),
-        assertions: vec![],
-        issues: vec![],
-        challenge: None,
-        captures: vec![],
-        cleanup: false,
-        script_tests: true,
-        retries: 0,
-    })
+impl Driver for PostmanDriver<'_> {
+    fn name(&self) -> (String, String) {
+        (self.collection.info.name.clone(), self.source.clone())
+    }
+
+    fn planned(&self) -> usize {
+        self.items.len() * self.iterations
+    }
+
+    fn delay(&self) -> Duration {
+        self.opts.delay
+    }
+
+    fn prepare(&mut self, ctx: &Context) -> Prepared {
+        // A request that was never judged (no token, or no answer) still moves the run on.
+        if let Some(p) = self.pending.take() {
+            self.built = None;
+            self.advance(p.next);
+        }
+        if let Err(msg) = &self.engine {
+            if self.stopped {
+                return self.finish();
+            }
+            self.stopped = true;
+            let step = StepLabel::new("script engine", vec![], "", "").errored(msg, 0);
+            return Prepared::Steps(vec![step]);
+        }
+        loop {
+            if self.stopped || self.iteration >= self.iterations {
+                return self.finish();
+            }
+            if self.position >= self.items.len() {
+                self.start_iteration(self.iteration + 1);
+                continue;
+            }
+            break;
+        }
+        self.executed += 1;
+        if self.executed > self.items.len() * 20 + 100 {
+            let item = &self.items[self.position];
+            let step = self.label(item, &item.request.url).errored(
+                "setNextRequest looped more than the run allows; stopping this iteration",
+                0,
+            );
+            self.position = self.items.len();
+            return Prepared::Steps(vec![step]);
+        }
+        let mut pending = match self.prerequest(self.position, ctx) {
+            Ok(p) => p,
+            Err((msg, next)) => {
+                let item = &self.items[self.position];
+                let step = self.label(item, &item.request.url).errored(&msg, 0);
+                self.advance(next);
+                return Prepared::Steps(vec![step]);
+            }
+        };
+        match self.build(&mut pending, ctx) {
+            Ok((label, out, token)) => {
+                self.pending = Some(pending);
+                self.built = Some((label.clone(), out));
+                Prepared::Request { label, token }
+            }
+            Err(step) => {
+                self.advance(pending.next);
+                Prepared::Steps(vec![*step])
+            }
+        }
+    }
+
+    fn render(&mut self, _ctx: &Context) -> Result<(StepLabel, Outgoing), Box<Step>> {
+        self.built.take().ok_or_else(|| {
+            Box::new(StepLabel::new("(none)", vec![], "", "").errored("nothing was prepared", 0))
+        })
+    }
+
+    fn resolve(&mut self, key: &str, _ctx: &Context) -> Result<ResolvedProfile, Box<Unusable>> {
+        self.oauth2.get(key).cloned().ok_or_else(|| {
+            let message = "no oauth2 auth is known under this key".to_string();
+            Box::new(Unusable {
+                label: String::new(),
+                error: TokenError::Profile { message },
+            })
+        })
+    }
+
+    fn judge(&mut self, label: &StepLabel, answer: &Answer, ctx: &Context) -> Vec<Step> {
+        let Some(mut p) = self.pending.take() else {
+            return vec![];
+        };
+        let mut steps = Vec::new();
+        // A token request written as a plain request (Microsoft's samples): read it as one.
+        if is_token_endpoint(&p.url, &self.items[p.item].request.body) {
+            let outcome =
+                auth::parse_token_response(answer.status, &answer.text(), ctx.clock.now());
+            steps.push(Step::Token(exec::token_step(
+                &self.items[p.item].path,
+                "token request in the collection",
+                Some(label.url.clone()),
+                Some(answer.status),
+                crate::clock::millis(answer.duration),
+                outcome,
+                ctx,
+            )));
+        }
+        let script_error = self.tests(&mut p, answer, ctx).err();
+        let assertions = test_assertions(&p.tests);
+        let json = answer.json();
+        let mut step = label.answered(answer, json.as_ref());
+        step.outcome = match &script_error {
+            Some(e) => Outcome::Error(redact(e).into_owned()),
+            None if assertions.iter().all(|a| a.passed) => Outcome::Passed,
+            None => Outcome::Failed,
+        };
+        step.assertions = assertions;
+        steps.push(Step::Request(step));
+        self.advance(p.next);
+        steps
+    }
+
+    fn bail(&mut self, _why: String) {
+        self.stopped = true;
+    }
 }
 
-type ItemOutcome = (Vec<Step>, Option<Option<String>>, bool);
+/// What an item's auth did to the request.
+enum AuthResult {
+    /// Applied as headers or query.
+    Done,
+    /// A client credentials token the core fetches, by key.
+    Token(String, Box<ResolvedProfile>),
+    /// An oauth2 auth with no usable token.
+    Missing,
+}
 
-#[allow(clippy::too_many_arguments)]
-async fn run_item(
-    item: &Item,
-    scopes: &mut Scopes,
-    data: &Map<String, Value>,
-    iteration: usize,
-    iterations: usize,
-    engine: &Engine,
-    oauth: &mut Oauth2Cache,
-    opts: &Options,
-    ctx: &RunContext,
-) -> ItemOutcome {
-    let mut steps = Vec::new();
-    let mut local = Map::new();
-    let mut next: Option<Option<String>> = None;
-    let mut tests = Vec::new();
-    let mut headers = item.request.headers.clone();
-    let mut url_template = item.request.url.clone();
-    let info = |event: &str| script::Info {
-        event_name: event.into(),
-        iteration,
-        iteration_count: iterations,
-        request_name: item.name.clone(),
-        request_id: item.path.clone(),
+fn apply_auth(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, authority: Option<&str>) -> AuthResult {
+    let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).unwrap_or_default();
+    match a.kind.as_str() {
+        "bearer" => {
+            let t = attr("token");
+            redactor().add(&t);
+            out.headers
+                .push(("Authorization".into(), format!("Bearer {t}")));
+        }
+        "basic" => {
+            let pw = attr("password");
+            redactor().add(&pw);
+            let encoded = base64_encode(&format!("{}:{pw}", attr("username")));
+            redactor().add(&encoded);
+            out.headers
+                .push(("Authorization".into(), format!("Basic {encoded}")));
+        }
+        "apikey" => {
+            let value = attr("value");
+            redactor().add(&value);
+            let key = a
+                .get("key")
+                .map(|k| v.resolve(k))
+                .unwrap_or_else(|| "x-api-key".into());
+            if a.get("in") == Some("query") {
+                let q = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+                out.url.push(if out.url.contains('?') { '&' } else { '?' });
+                out.url.push_str(&q);
+            } else {
+                out.headers.push((key, value));
+            }
+        }
+        "oauth2" => return oauth2(a, v, out, authority),
+        _ => {}
+    }
+    AuthResult::Done
+}
+
+fn base64_encode(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// An `oauth2` auth: a given access token, or client credentials for the core to fetch.
+fn oauth2(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, authority: Option<&str>) -> AuthResult {
+    let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).filter(|x| !x.is_empty());
+    let grant = attr("grant_type").unwrap_or_else(|| "client_credentials".into());
+    if grant != "client_credentials" {
+        return match attr("accessToken") {
+            Some(t) => {
+                redactor().add(&t);
+                out.headers
+                    .push(("Authorization".into(), format!("Bearer {t}")));
+                AuthResult::Done
+            }
+            None => AuthResult::Missing,
+        };
+    }
+    let Some(url) = attr("accessTokenUrl").map(|u| rewrite_authority(u, authority)) else {
+        return AuthResult::Missing;
     };
-    let body_text = |b: &Body| match b {
+    let client_id = attr("clientId").unwrap_or_default();
+    let scope = attr("scope");
+    let key = format!("{url}|{client_id}|{}", scope.clone().unwrap_or_default());
+    let secret = Secret::new(attr("clientSecret").unwrap_or_default());
+    let mut post = FormPost {
+        endpoint: url,
+        form: vec![(
+            "grant_type".into(),
+            FormValue::Plain("client_credentials".into()),
+        )],
+        basic: None,
+    };
+    if let Some(s) = &scope {
+        post.form
+            .push(("scope".into(), FormValue::Plain(s.clone())));
+    }
+    for (k, val) in token_request_params(a, v) {
+        post.form.push((k, FormValue::Plain(val)));
+    }
+    if attr("client_authentication").as_deref() == Some("header") {
+        post.basic = Some((client_id.clone(), secret));
+    } else {
+        post.form
+            .push(("client_id".into(), FormValue::Plain(client_id.clone())));
+        post.form
+            .push(("client_secret".into(), FormValue::Secret(secret)));
+    }
+    let profile = ResolvedProfile {
+        name: "oauth2".into(),
+        label: "OAuth2 client credentials (Postman auth)".into(),
+        credential: Credential::Oauth2(post),
+        resource: None,
+        client_id: Some(client_id),
+        tenant: None,
+    };
+    AuthResult::Token(key, Box::new(profile))
+}
+
+/// Postman's `tokenRequestParams`: extra form fields of the token request.
+fn token_request_params(a: &Auth, v: &Vars<'_>) -> Vec<(String, String)> {
+    let Some(Value::Array(params)) = a
+        .attrs
+        .iter()
+        .find(|(k, _)| k == "tokenRequestParams")
+        .and_then(|(_, val)| serde_json::from_str::<Value>(val).ok())
+    else {
+        return vec![];
+    };
+    params
+        .iter()
+        .filter_map(|p| {
+            let k = p.get("key").and_then(Value::as_str)?;
+            let val = p.get("value").and_then(Value::as_str)?;
+            Some((k.to_string(), v.resolve(val)))
+        })
+        .collect()
+}
+
+fn body_text(b: &Body) -> Option<String> {
+    match b {
         Body::Raw(t, _) => Some(t.clone()),
         Body::UrlEncoded(f) | Body::FormData(f) => {
             Some(serde_urlencoded::to_string(f).unwrap_or_default())
         }
         Body::None => None,
-    };
-    let trace_logs = |logs: &[String], label: &str| {
-        if let Some(t) = &ctx.tracer {
-            for l in logs {
-                t(&crate::http::Exchange {
-                    method: "console".into(),
-                    url: format!("{label}: {l}"),
-                    request_headers: vec![],
-                    request_body: None,
-                    status: None,
-                    response_headers: vec![],
-                    response_body: vec![],
-                    duration: Duration::ZERO,
-                    error: None,
-                });
-            }
-        }
-    };
-
-    // Prerequest scripts, collection first.
-    for (label, src) in &item.prerequest {
-        let input = Input {
-            globals: scopes.globals.clone(),
-            collection: scopes.collection.clone(),
-            environment: scopes.environment.clone(),
-            data: data.clone(),
-            local: local.clone(),
-            request: ScriptRequest {
-                url: url_template.clone(),
-                method: item.request.method.clone(),
-                headers: to_headers(&headers),
-                body: body_text(&item.request.body),
-            },
-            response: None,
-            info: info("prerequest"),
-        };
-        match engine.run(src, &input) {
-            Ok(out) => {
-                apply(scopes, &mut local, &out);
-                trace_logs(&out.logs, label);
-                headers = out
-                    .headers
-                    .iter()
-                    .map(|h| (h.key.clone(), h.value.clone()))
-                    .collect();
-                url_template = out.url.clone();
-                tests.extend(out.tests);
-                if out.next_set {
-                    next = Some(out.next);
-                }
-            }
-            Err(e) => {
-                steps.push(error_step(
-                    item,
-                    iteration,
-                    iterations,
-                    script_failure("prerequest", label, &e),
-                ));
-                return (steps, next, true);
-            }
-        }
     }
+}
 
-    let folder_vars = item.variables.clone();
-    let v = Vars {
-        scopes,
-        data,
-        local: &local,
-        folder: &folder_vars,
-        clock: &ctx.clock,
-    };
-    let url = rewrite_authority(v.resolve(&url_template), opts.authority_host.as_deref());
-    let mut rb = match reqwest::Method::from_bytes(item.request.method.as_bytes()) {
-        Ok(m) => ctx.client.request(m, &url),
-        Err(_) => {
-            steps.push(error_step(
-                item,
-                iteration,
-                iterations,
-                format!("`{}` is not an HTTP method", item.request.method),
-            ));
-            return (steps, next, true);
-        }
-    };
-    for (k, val) in &headers {
-        rb = rb.header(v.resolve(k), v.resolve(val));
-    }
-    let body = match &item.request.body {
+/// The body with variables resolved; a form sets its Content-Type when the request has none.
+fn resolve_body(b: &Body, v: &Vars<'_>, headers: &mut Vec<(String, String)>) -> Option<String> {
+    match b {
         Body::None => None,
         Body::Raw(t, _) => Some(v.resolve(t)),
         Body::UrlEncoded(f) | Body::FormData(f) => {
@@ -476,185 +805,32 @@ async fn run_item(
                 .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             {
-                rb = rb.header("Content-Type", "application/x-www-form-urlencoded");
+                headers.push((
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ));
             }
             Some(serde_urlencoded::to_string(&pairs).unwrap_or_default())
         }
-    };
-    if let Some(b) = &body {
-        rb = rb.body(b.clone());
     }
+}
 
-    // Auth, inherited.
-    if let Some(a) = &item.auth {
-        let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).unwrap_or_default();
-        match a.kind.as_str() {
-            "bearer" => {
-                let t = attr("token");
-                redactor().add(&t);
-                rb = rb.bearer_auth(t);
-            }
-            "basic" => {
-                let pw = attr("password");
-                redactor().add(&pw);
-                rb = rb.basic_auth(attr("username"), Some(pw));
-            }
-            "apikey" => {
-                let value = attr("value");
-                redactor().add(&value);
-                let key = a
-                    .get("key")
-                    .map(|k| v.resolve(k))
-                    .unwrap_or_else(|| "x-api-key".into());
-                if a.get("in") == Some("query") {
-                    rb = rb.query(&[(key, value)]);
-                } else {
-                    rb = rb.header(key, value);
-                }
-            }
-            "oauth2" => {
-                match oauth2_token(a, &v, oauth, opts, ctx, &mut steps).await {
-                    Some(t) => rb = rb.bearer_auth(t),
-                    None => {
-                        steps.push(Step::Request(RequestStep {
-                        name: item.name.clone(),
-                        folders: folders_for(item, iteration, iterations),
-                        method: item.request.method.clone(),
-                        url: redact(&url).into_owned(),
-                        status: None,
-                        duration_ms: 0,
-                        outcome: Outcome::Skipped("no token: the oauth2 client credentials token could not be obtained".into()),
-                        assertions: vec![],
-                        issues: vec![],
-                        challenge: None,
-                        captures: vec![],
-                        cleanup: false,
-                        script_tests: true,
-        retries: 0,
-                    }));
-                        return (steps, next, false);
-                    }
-                }
-            }
-            _ => {}
-        }
+/// Script `console` output, shown in the `--verbose` trace.
+fn trace_logs(ctx: &Context, logs: &[String], label: &str) {
+    let Some(t) = &ctx.tracer else { return };
+    for l in logs {
+        t(&crate::http::Exchange {
+            method: "console".into(),
+            url: format!("{label}: {l}"),
+            request_headers: vec![],
+            request_body: None,
+            status: None,
+            response_headers: vec![],
+            response_body: vec![],
+            duration: Duration::ZERO,
+            error: None,
+        });
     }
-
-    let started = Instant::now();
-    let answer = crate::http::send(&ctx.client, rb, ctx.tracer.as_ref()).await;
-    let duration_ms = millis(started.elapsed());
-    let shown_url = redact(&url).into_owned();
-    let answer = match answer {
-        Ok(a) => a,
-        Err(message) => {
-            let mut s = error_step(item, iteration, iterations, message);
-            if let Step::Request(r) = &mut s {
-                r.url = shown_url;
-                r.duration_ms = duration_ms;
-            }
-            steps.push(s);
-            return (steps, next, true);
-        }
-    };
-    let text = String::from_utf8_lossy(&answer.body).into_owned();
-
-    // A token request written as a plain request (Microsoft's samples): read it as one.
-    if is_token_endpoint(&url, &item.request.body) {
-        let outcome = auth::parse_token_response(answer.status, &text, ctx.clock.now());
-        steps.push(Step::Token(crate::runner::token_step(
-            &item.path,
-            "token request in the collection",
-            Some(shown_url.clone()),
-            Some(answer.status),
-            duration_ms,
-            outcome,
-            ctx,
-        )));
-    }
-
-    // Test scripts, collection first.
-    let reason = reqwest::StatusCode::from_u16(answer.status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("")
-        .to_string();
-    let mut script_error = None;
-    for (label, src) in &item.test {
-        let input = Input {
-            globals: scopes.globals.clone(),
-            collection: scopes.collection.clone(),
-            environment: scopes.environment.clone(),
-            data: data.clone(),
-            local: local.clone(),
-            request: ScriptRequest {
-                url: url.clone(),
-                method: item.request.method.clone(),
-                headers: to_headers(&headers),
-                body: body.clone(),
-            },
-            response: Some(ScriptResponse {
-                code: answer.status,
-                status: reason.clone(),
-                headers: answer
-                    .headers
-                    .iter()
-                    .map(|(k, v)| Header {
-                        key: k.clone(),
-                        value: v.clone(),
-                    })
-                    .collect(),
-                body: text.clone(),
-                response_time: duration_ms,
-            }),
-            info: info("test"),
-        };
-        match engine.run(src, &input) {
-            Ok(out) => {
-                apply(scopes, &mut local, &out);
-                trace_logs(&out.logs, label);
-                tests.extend(out.tests);
-                if out.next_set {
-                    next = Some(out.next);
-                }
-            }
-            Err(e) => {
-                script_error = Some(script_failure("test", label, &e));
-                break;
-            }
-        }
-    }
-    let assertions = test_assertions(&tests);
-    let json: Option<Value> = serde_json::from_str(text.trim_start()).ok();
-    let outcome = match &script_error {
-        Some(e) => Outcome::Error(redact(e).into_owned()),
-        None if assertions.iter().all(|a| a.passed) => Outcome::Passed,
-        None => Outcome::Failed,
-    };
-    let failed = !matches!(outcome, Outcome::Passed);
-    steps.push(Step::Request(RequestStep {
-        name: item.name.clone(),
-        folders: folders_for(item, iteration, iterations),
-        method: item.request.method.clone(),
-        url: shown_url,
-        status: Some(answer.status),
-        duration_ms,
-        outcome,
-        assertions,
-        issues: json
-            .as_ref()
-            .map(assertions::outcome_issues)
-            .unwrap_or_default(),
-        challenge: answer
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("www-authenticate"))
-            .map(|(_, v)| redact(v).into_owned()),
-        captures: vec![],
-        cleanup: false,
-        script_tests: true,
-        retries: 0,
-    }));
-    (steps, next, failed)
 }
 
 fn script_failure(kind: &str, label: &str, e: &script::ScriptError) -> String {
@@ -674,86 +850,4 @@ fn apply(scopes: &mut Scopes, local: &mut Map<String, Value>, out: &script::Outp
         register_secrets(m);
         *target = m.clone();
     }
-}
-
-/// An oauth2 client-credentials token through fhircheck's own auth, cached for the run.
-async fn oauth2_token(
-    a: &Auth,
-    v: &Vars<'_>,
-    cache: &mut Oauth2Cache,
-    opts: &Options,
-    ctx: &RunContext,
-    steps: &mut Vec<Step>,
-) -> Option<String> {
-    let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).filter(|x| !x.is_empty());
-    let grant = attr("grant_type").unwrap_or_else(|| "client_credentials".into());
-    if grant != "client_credentials" {
-        return attr("accessToken");
-    }
-    let url = rewrite_authority(attr("accessTokenUrl")?, opts.authority_host.as_deref());
-    let client_id = attr("clientId").unwrap_or_default();
-    let scope = attr("scope");
-    let key = format!("{url}|{client_id}|{}", scope.clone().unwrap_or_default());
-    if let Some(t) = cache.tokens.get(&key) {
-        return t.clone();
-    }
-    let secret = Secret::new(attr("clientSecret").unwrap_or_default());
-    let mut form = vec![(
-        "grant_type".to_string(),
-        FormValue::Plain("client_credentials".into()),
-    )];
-    if let Some(s) = &scope {
-        form.push(("scope".into(), FormValue::Plain(s.clone())));
-    }
-    let basic = attr("client_authentication").as_deref() == Some("header");
-    if let Some(Value::Array(params)) = a
-        .attrs
-        .iter()
-        .find(|(k, _)| k == "tokenRequestParams")
-        .and_then(|(_, val)| serde_json::from_str::<Value>(val).ok())
-    {
-        for p in params {
-            if let (Some(k), Some(val)) = (
-                p.get("key").and_then(Value::as_str),
-                p.get("value").and_then(Value::as_str),
-            ) {
-                form.push((k.to_string(), FormValue::Plain(v.resolve(val))));
-            }
-        }
-    }
-    if !basic {
-        form.push(("client_id".into(), FormValue::Plain(client_id.clone())));
-        form.push(("client_secret".into(), FormValue::Secret(secret.clone())));
-    }
-    let profile = ResolvedProfile {
-        name: "oauth2".into(),
-        kind: AuthKind::Oauth2,
-        label: "OAuth2 client credentials (Postman auth)".into(),
-        endpoint: Some(url),
-        form,
-        basic: basic.then(|| (client_id.clone(), secret)),
-        static_token: None,
-        assertion: None,
-        source: None,
-        resource: None,
-        client_id: Some(client_id),
-        tenant: None,
-    };
-    let attempt = auth::fetch(&ctx.client, &profile, &ctx.clock, ctx.tracer.as_ref()).await;
-    let token = attempt
-        .outcome
-        .as_ref()
-        .ok()
-        .map(|t| t.access.expose().to_string());
-    steps.push(Step::Token(crate::runner::token_step(
-        "oauth2",
-        &profile.label,
-        attempt.endpoint.clone().map(|e| redact(&e).into_owned()),
-        attempt.status,
-        millis(attempt.duration),
-        attempt.outcome,
-        ctx,
-    )));
-    cache.tokens.insert(key, token.clone());
-    token
 }

@@ -15,7 +15,7 @@ fn every_shipped_file_is_valid() {
             fhircheck::collection::load_environment(&path).unwrap_or_else(|e| panic!("{e}"));
         } else {
             let c = fhircheck::collection::load_collection(&path).unwrap_or_else(|e| panic!("{e}"));
-            fhircheck::collection::plan(c).unwrap_or_else(|p| panic!("{name}: {p:?}"));
+            fhircheck::plan::plan(c).unwrap_or_else(|p| panic!("{name}: {p:?}"));
         }
         seen += 1;
     }

@@ -1,0 +1,159 @@
+//! The configuration step and the commands, one file each. This is the only module that reads
+//! the command line, the process environment, the clock and the terminal; everything below gets
+//! values. Commands return `Result<ExitCode, CliError>`; an error is printed once, here.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use clap::Parser;
+
+use crate::cli::{Cli, ColorChoice, Command};
+use crate::clock::Clock;
+use crate::exit::ExitCode;
+use crate::report::Style;
+use crate::secret::redact_for;
+
+mod decode;
+mod demo;
+mod doctor;
+mod import;
+mod run;
+mod sandbox;
+mod schema;
+mod setup;
+mod token;
+
+/// The Azure smoke collection, built in so `demo` and `token` work from any directory.
+pub const SMOKE_COLLECTION: &str = include_str!("../../collections/azure-fhir-smoke.json");
+pub const SMOKE_SOURCE: &str = "collections/azure-fhir-smoke.json";
+
+/// Why a command stopped before it could report a result.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad command line, collection, environment or variable: nothing was sent.
+    #[error("{0}")]
+    Usage(String),
+    /// Something failed while running (the runtime, a file that could not be written).
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::Usage,
+            CliError::Runtime(_) => ExitCode::Runtime,
+        }
+    }
+}
+
+/// What a command returns: the exit code of what it did, or why it could not.
+type Outcome = Result<ExitCode, CliError>;
+
+/// What the outside world contributes, read once.
+pub struct Config {
+    pub env: Arc<HashMap<String, String>>,
+    pub clock: Clock,
+    stdout_tty: bool,
+    stderr_tty: bool,
+    width: u16,
+}
+
+impl Config {
+    pub fn from_process() -> Self {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let width = terminal_size::terminal_size()
+            .map(|(w, _)| w.0)
+            .or_else(|| env.get("COLUMNS").and_then(|c| c.parse().ok()))
+            .unwrap_or(100);
+        Config {
+            stdout_tty: std::io::stdout().is_terminal(),
+            stderr_tty: std::io::stderr().is_terminal(),
+            env: Arc::new(env),
+            clock: Clock::system(),
+            width,
+        }
+    }
+
+    fn style(&self, choice: ColorChoice) -> Style {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                self.stdout_tty && self.env.get("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Style {
+            color,
+            width: self.width,
+        }
+    }
+}
+
+/// Writes to stdout through the redactor.
+fn out(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(redact_for("terminal", text).as_bytes());
+    let _ = o.flush();
+}
+
+/// Writes an error to stderr through the redactor.
+fn error(text: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "error: {}", redact_for("errors", text));
+}
+
+/// Writes trace text to stderr through the redactor.
+fn trace_out(text: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = e.write_all(redact_for("trace", text).as_bytes());
+}
+
+/// The async runtime of a command: one thread, as every front end is sequential.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(format!("cannot start the async runtime: {e}")))
+}
+
+/// The entry point behind `main`.
+pub fn main() -> std::process::ExitCode {
+    crate::secret::install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                ExitCode::Usage as u8
+            } else {
+                0
+            };
+            let _ = e.print();
+            return std::process::ExitCode::from(code);
+        }
+    };
+    let cfg = Config::from_process();
+    if let Some(list) = cfg.env.get("FHIRCHECK_TEST_UNREDACTED") {
+        crate::secret::set_unredacted_writers(
+            list.split(',').map(|w| w.trim().to_string()).collect(),
+        );
+    }
+    let outcome = match cli.command {
+        Command::Run(a) => run::run(*a, &cfg),
+        Command::Token(a) => token::token(a, &cfg),
+        Command::Doctor(a) => doctor::doctor(a, &cfg),
+        Command::Decode(a) => decode::decode(a, &cfg),
+        Command::Import(crate::cli::ImportCommand::Postman(a)) => import::import_postman(a),
+        Command::Schema(a) => schema::schema(a),
+        Command::Sandbox(a) => sandbox::sandbox(a, &cfg),
+        Command::Demo(a) => demo::demo(a, &cfg),
+    };
+    match outcome {
+        Ok(code) => code.into(),
+        Err(e) => {
+            error(&e.to_string());
+            e.exit_code().into()
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! `fhircheck run`: collections through the execution core, live lines, summary and reports.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::setup::{self, ContextSetup};
+use super::{out, CliError, Config, Outcome};
+use crate::cli::RunArgs;
+use crate::collection;
+use crate::exec::{self, Context, Driver, Event};
+use crate::native::NativeDriver;
+use crate::plan::Plan;
+use crate::postman::model::Collection as PostmanCollection;
+use crate::postman::runner::{Options as PostmanOptions, PostmanDriver, Scopes};
+use crate::report::{self, Style};
+use crate::reporters::{self, Kind, Outputs};
+use crate::result::{RunResult, Step};
+use crate::secret::redact_for;
+use crate::vars::Variables;
+
+/// One collection, loaded and validated.
+pub(super) enum Job {
+    Native(Box<Plan>, Variables),
+    Postman(Box<PostmanCollection>, Scopes),
+}
+
+/// Everything `run` decided before sending anything.
+struct RunSetup {
+    jobs: Vec<(String, Job)>,
+    postman: PostmanOptions,
+    outputs: Outputs,
+    ctx: Context,
+    style: Style,
+    quiet: bool,
+    progress: bool,
+}
+
+/// Flags that only mean something for Postman collections.
+fn postman_only_flag(pm: &crate::cli::PostmanArgs) -> Option<&'static str> {
+    [
+        ("--globals", pm.globals.is_some()),
+        ("--folder", !pm.folders.is_empty()),
+        ("--iteration-count", pm.iterations.is_some()),
+        ("--iteration-data", pm.data.is_some()),
+        ("--delay-request", pm.delay > 0),
+        ("--export-environment", pm.export_environment.is_some()),
+        ("--authority-host", pm.authority_host.is_some()),
+    ]
+    .into_iter()
+    .find(|(_, set)| *set)
+    .map(|(flag, _)| flag)
+}
+
+/// Loads one collection file, Postman or native, with what applies to its kind.
+fn load_job(
+    path: &Path,
+    a: &RunArgs,
+    env_file: Option<&collection::Environment>,
+    globals: Option<&collection::Environment>,
+    cfg: &Config,
+) -> Result<Job, CliError> {
+    let text = collection::read(path).map_err(|e| CliError::Usage(e.to_string()))?;
+    if collection::sniff(&text) == collection::Format::Postman {
+        if a.profile.is_some() {
+            return Err(CliError::Usage(format!(
+                "{}: --profile applies to fhircheck collections; this is a Postman collection\n  = help: a Postman collection's requests carry their own auth; convert it with `fhircheck import postman` to choose profiles",
+                path.display()
+            )));
+        }
+        let (c, scopes) = setup::load_postman(path, &text, env_file, globals, &a.vars.vars)?;
+        return Ok(Job::Postman(Box::new(c), scopes));
+    }
+    if let Some(flag) = postman_only_flag(&a.postman) {
+        return Err(CliError::Usage(format!(
+            "{}: {flag} applies to Postman collections; this is a fhircheck collection\n  = help: in fhircheck collections use `when` conditions, and variables for the authority host",
+            path.display()
+        )));
+    }
+    let (plan, vars) = setup::load_native(
+        path,
+        &text,
+        env_file,
+        &a.vars.vars,
+        a.profile.as_deref(),
+        cfg,
+    )?;
+    Ok(Job::Native(Box::new(plan), vars))
+}
+
+/// Where reports go; checked writable before anything is sent.
+fn outputs(a: &RunArgs, cfg: &Config) -> Result<Outputs, CliError> {
+    let r = &a.reports;
+    if let Some(p) = &a.postman.export_environment {
+        reporters::plan(
+            &[],
+            Path::new("."),
+            &[(Kind::Json, Some(p.clone()))],
+            false,
+            None,
+        )
+        .map_err(|e| {
+            CliError::Usage(format!(
+                "{}\nnothing was sent.",
+                e.replace("the json report", "the exported environment")
+            ))
+        })?;
+    }
+    reporters::plan(
+        &r.reporters,
+        &r.report_dir,
+        &[
+            (Kind::Json, r.reporter_json_export.clone()),
+            (Kind::Junit, r.reporter_junit_export.clone()),
+            (Kind::Html, r.reporter_html_export.clone()),
+        ],
+        cfg.env.get("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+        cfg.env
+            .get("GITHUB_STEP_SUMMARY")
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from),
+    )
+    .map_err(|e| CliError::Usage(format!("{e}\nnothing was sent.")))
+}
+
+impl RunSetup {
+    fn from_args(a: &RunArgs, cfg: &Config) -> Result<RunSetup, CliError> {
+        let env_file = setup::load_env_file(a.vars.env.as_deref())?;
+        let pm = &a.postman;
+        let globals = setup::load_env_file(pm.globals.as_deref())?;
+        let mut jobs = Vec::new();
+        for path in &a.collections {
+            let job = load_job(path, a, env_file.as_ref(), globals.as_ref(), cfg)?;
+            jobs.push((path.display().to_string(), job));
+        }
+        let data = pm.data.as_deref().map(setup::load_data).transpose()?;
+        let outputs = outputs(a, cfg)?;
+        let postman = PostmanOptions {
+            iterations: pm.iterations.map(|n| n as usize),
+            data: data.unwrap_or_default(),
+            folders: pm.folders.clone(),
+            delay: Duration::from_millis(pm.delay),
+            script_timeout: Duration::from_millis(pm.timeout_script.max(1)),
+            authority_host: pm.authority_host.clone(),
+        };
+        let timeout = pm
+            .timeout_request
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_secs(a.timeout));
+        let ctx = ContextSetup {
+            timeout,
+            bail: a.bail,
+            tracer: setup::tracer(a.reports.verbose),
+            token_cache: a.reports.token_cache,
+            retries: a.retry,
+        }
+        .build(cfg)?;
+        Ok(RunSetup {
+            jobs,
+            postman,
+            quiet: a.output.quiet || !outputs.cli,
+            progress: cfg.stderr_tty && !a.reports.verbose,
+            outputs,
+            ctx,
+            style: cfg.style(a.output.color),
+        })
+    }
+}
+
+/// How the terminal shows a run while it happens.
+pub(super) struct Live<'a> {
+    pub style: &'a Style,
+    pub quiet: bool,
+    /// A `[done/planned]` progress line on stderr.
+    pub progress: bool,
+    /// Shown in each collection's header: what it runs against.
+    pub target: Option<&'a str>,
+}
+
+/// The drivers of `jobs`, in order. `environment` receives a Postman run's final environment.
+fn drivers<'a>(
+    jobs: &'a [(String, Job)],
+    postman: &'a PostmanOptions,
+    environment: &'a RefCell<Option<Map<String, Value>>>,
+) -> Vec<Box<dyn Driver + 'a>> {
+    jobs.iter()
+        .map(|(source, job)| -> Box<dyn Driver + 'a> {
+            match job {
+                Job::Native(plan, vars) => Box::new(NativeDriver::new(plan, vars.clone(), source)),
+                Job::Postman(c, scopes) => Box::new(PostmanDriver::new(
+                    c,
+                    source,
+                    scopes.clone(),
+                    postman,
+                    Some(environment),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Runs prepared collections through the core, printing as it goes; returns the run result and,
+/// for Postman collections, the environment as the run left it.
+pub(super) async fn execute(
+    jobs: &[(String, Job)],
+    postman: &PostmanOptions,
+    ctx: &Context,
+    live: &Live<'_>,
+) -> (RunResult, Option<Map<String, Value>>) {
+    let environment = RefCell::new(None);
+    let mut drivers = drivers(jobs, postman, &environment);
+    let (mut planned, mut done) = (0, 0);
+    let mut observer = |event: Event<'_>| match event {
+        Event::RunStarted { planned: p } => planned = p,
+        Event::CollectionStarted { name, source } => {
+            if !live.quiet {
+                out(&report::collection_header(
+                    name,
+                    source,
+                    live.target,
+                    live.style,
+                ));
+            }
+        }
+        Event::StepFinished(step) => {
+            if live.progress {
+                // Clear the progress line before anything else is printed.
+                eprint!("\r\x1b[2K");
+            }
+            if !live.quiet {
+                out(&report::step_lines(step, live.style));
+            }
+            if let Step::Request(r) = step {
+                done += 1;
+                if live.progress && done < planned {
+                    eprint!("[{done}/{planned}] {}", redact_for("terminal", &r.name));
+                }
+            }
+        }
+    };
+    let result = exec::run(&mut drivers, ctx, &mut observer).await;
+    if live.progress {
+        eprint!("\r\x1b[2K");
+    }
+    drop(drivers);
+    (result, environment.into_inner())
+}
+
+pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
+    let s = RunSetup::from_args(&a, cfg)?;
+    let rt = super::runtime()?;
+    let live = Live {
+        style: &s.style,
+        quiet: s.quiet,
+        progress: s.progress,
+        target: None,
+    };
+    let (result, environment) = rt.block_on(execute(&s.jobs, &s.postman, &s.ctx, &live));
+    if let (Some(p), Some(env)) = (&a.postman.export_environment, environment) {
+        reporters::write_atomic(p, &crate::postman::export_environment(&env)).map_err(|e| {
+            CliError::Runtime(format!(
+                "cannot write the environment to {}: {e}",
+                p.display()
+            ))
+        })?;
+    }
+    if s.outputs.cli {
+        out(&report::summary(&result, &s.style));
+    }
+    if let Some(annotations) = reporters::write(&s.outputs, &result).map_err(CliError::Runtime)? {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(annotations.as_bytes());
+    }
+    Ok(result.exit_code())
+}

@@ -1,0 +1,159 @@
+//! Tokens and token errors: the answer of a token endpoint (Entra v1 string numbers included)
+//! and Entra's error shape.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::claims::{number, Claims};
+use crate::secret::Secret;
+
+/// A token, and what fhircheck could read of it.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub access: Secret,
+    pub token_type: Option<String>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    pub scope: Option<String>,
+    pub claims: Option<Claims>,
+}
+
+/// What went wrong getting a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenError {
+    /// The endpoint answered with an error.
+    Endpoint {
+        status: u16,
+        error: Option<String>,
+        /// The AADSTS number, from `error_codes` or the description.
+        code: Option<u64>,
+        /// The first line of `error_description`.
+        description: Option<String>,
+        trace_id: Option<String>,
+        correlation_id: Option<String>,
+        timestamp: Option<String>,
+        error_uri: Option<String>,
+    },
+    /// The endpoint could not be reached.
+    Network { message: String },
+    /// It answered, but not with a token.
+    Malformed { status: u16, message: String },
+    /// The profile could not be used (a variable, a missing field).
+    Profile { message: String },
+    /// A command that gives tokens (the Azure CLI) failed.
+    Command {
+        message: String,
+        /// An AADSTS code in its output, if any.
+        code: Option<u64>,
+    },
+}
+
+impl TokenError {
+    /// One line for a summary.
+    pub fn headline(&self) -> String {
+        match self {
+            TokenError::Endpoint {
+                status,
+                error,
+                code,
+                description,
+                ..
+            } => {
+                let mut s = format!("HTTP {status}");
+                if let Some(e) = error {
+                    s.push_str(&format!(" {e}"));
+                }
+                match (code, description) {
+                    (_, Some(d)) => s.push_str(&format!(": {d}")),
+                    (Some(c), None) => s.push_str(&format!(": AADSTS{c}")),
+                    _ => {}
+                }
+                s
+            }
+            TokenError::Network { message } => {
+                format!("could not reach the token endpoint: {message}")
+            }
+            TokenError::Malformed { status, message } => format!("HTTP {status}: {message}"),
+            TokenError::Profile { message } => message.clone(),
+            TokenError::Command { message, .. } => message.clone(),
+        }
+    }
+}
+
+/// Reads a token endpoint's answer: a token, or the error it carries.
+// The error is built once per token request, far from any hot path: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+pub fn parse_token_response(status: u16, body: &str, now: i64) -> Result<Token, TokenError> {
+    let json: Option<Map<String, Value>> = serde_json::from_str(body).ok();
+    if !(200..300).contains(&status) {
+        let Some(j) = json else {
+            return Err(TokenError::Malformed {
+                status,
+                message: format!(
+                    "the token endpoint answered with an error page, not JSON: {}",
+                    crate::text::shorten(body.trim(), 100)
+                ),
+            });
+        };
+        let text = |k: &str| j.get(k).and_then(Value::as_str).map(str::to_string);
+        let description = text("error_description");
+        let code = j
+            .get("error_codes")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_u64)
+            .or_else(|| description.as_deref().and_then(aadsts_code));
+        let first_line = description
+            .as_deref()
+            .and_then(|d| d.lines().next())
+            .map(|l| l.trim().to_string());
+        return Err(TokenError::Endpoint {
+            status,
+            error: text("error"),
+            code,
+            description: first_line,
+            trace_id: text("trace_id"),
+            correlation_id: text("correlation_id"),
+            timestamp: text("timestamp"),
+            error_uri: text("error_uri"),
+        });
+    }
+    let Some(j) = json else {
+        return Err(TokenError::Malformed {
+            status,
+            message: "the answer is not JSON".into(),
+        });
+    };
+    let Some(access) = j.get("access_token").and_then(Value::as_str) else {
+        return Err(TokenError::Malformed {
+            status,
+            message: "the answer has no access_token".into(),
+        });
+    };
+    let access = Secret::new(access);
+    let claims = Claims::decode(access.expose());
+    let expires_at = number(j.get("expires_on"))
+        .or_else(|| number(j.get("expires_in")).map(|s| now + s))
+        .or_else(|| claims.as_ref().and_then(|c| c.time("exp")));
+    Ok(Token {
+        access,
+        token_type: j
+            .get("token_type")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        expires_at,
+        scope: j.get("scope").and_then(Value::as_str).map(str::to_string),
+        claims,
+    })
+}
+
+/// `AADSTS7000215: Invalid client secret…` → 7000215.
+pub fn aadsts_code(text: &str) -> Option<u64> {
+    let i = text.find("AADSTS")?;
+    let digits: String = text[i + 6..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
