@@ -159,58 +159,147 @@ fn result(name: String, passed: bool, expected: String, actual: String) -> Asser
     }
 }
 
-/// Evaluates every expectation against a response.
-pub fn evaluate(expect: &CompiledExpect, r: &ResponseView<'_>) -> Vec<AssertionResult> {
-    let mut out = Vec::new();
+fn status_result(expect: &CompiledExpect, status: u16) -> AssertionResult {
     match &expect.status {
-        Some(m) => out.push(result(
+        Some(m) => result(
             "status".into(),
-            m.matches(r.status),
+            m.matches(status),
             m.describe(),
-            r.status.to_string(),
-        )),
-        None => out.push(result(
+            status.to_string(),
+        ),
+        None => result(
             "status".into(),
-            (200..300).contains(&r.status),
+            (200..300).contains(&status),
             "2xx".into(),
-            r.status.to_string(),
-        )),
+            status.to_string(),
+        ),
     }
-    for (name, p) in &expect.headers {
-        let actual = r.header(name);
-        let shown = actual.map_or_else(|| "(absent)".to_string(), |a| shorten(a, 120));
-        let (label, passed, expected) = match p {
-            HeaderPredicate::Equals(v) => ("equals", actual == Some(v.as_str()), v.clone()),
-            HeaderPredicate::Contains(v) => (
-                "contains",
-                actual.is_some_and(|a| a.contains(v.as_str())),
-                format!("contains {v:?}"),
-            ),
-            HeaderPredicate::Matches(re) => (
-                "matches",
-                actual.is_some_and(|a| re.is_match(a)),
-                format!("matches regex `{}`", re.as_str()),
-            ),
-            HeaderPredicate::Exists(want) => (
-                "exists",
-                actual.is_some() == *want,
-                if *want { "present" } else { "absent" }.to_string(),
-            ),
-        };
+}
+
+fn header_result(name: &str, p: &HeaderPredicate, actual: Option<&str>) -> AssertionResult {
+    let shown = actual.map_or_else(|| "(absent)".to_string(), |a| shorten(a, 120));
+    let (label, passed, expected) = match p {
+        HeaderPredicate::Equals(v) => ("equals", actual == Some(v.as_str()), v.clone()),
+        HeaderPredicate::Contains(v) => (
+            "contains",
+            actual.is_some_and(|a| a.contains(v.as_str())),
+            format!("contains {v:?}"),
+        ),
+        HeaderPredicate::Matches(re) => (
+            "matches",
+            actual.is_some_and(|a| re.is_match(a)),
+            format!("matches regex `{}`", re.as_str()),
+        ),
+        HeaderPredicate::Exists(want) => (
+            "exists",
+            actual.is_some() == *want,
+            if *want { "present" } else { "absent" }.to_string(),
+        ),
+    };
+    result(format!("header {name} {label}"), passed, expected, shown)
+}
+
+fn no_error_outcome_result(json: &Value) -> AssertionResult {
+    let issues = outcome_issues(json);
+    let errors: Vec<&OutcomeIssue> = issues
+        .iter()
+        .filter(|i| matches!(i.severity.as_str(), "error" | "fatal"))
+        .collect();
+    result(
+        "no error OperationOutcome".into(),
+        errors.is_empty(),
+        "no OperationOutcome issue of severity error or fatal".into(),
+        if errors.is_empty() {
+            "none".into()
+        } else {
+            errors
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    )
+}
+
+/// "a Patient", "an OperationOutcome", or what a non-resource is.
+fn resource_phrase(json: &Value) -> String {
+    match json.get("resourceType").and_then(Value::as_str) {
+        Some(rt) if rt.starts_with(['A', 'E', 'I', 'O', 'U']) => format!("an {rt}"),
+        Some(rt) => format!("a {rt}"),
+        None => "a JSON document that is not a FHIR resource".to_string(),
+    }
+}
+
+fn bundle_result(b: &BundleExpect, json: &Value) -> AssertionResult {
+    let is_bundle = json.get("resourceType").and_then(Value::as_str) == Some("Bundle");
+    let kind = json.get("type").and_then(Value::as_str);
+    let entries = json
+        .get("entry")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let want_kind = b.kind.as_deref();
+    let expected = format!(
+        "a {}Bundle{}",
+        want_kind.map(|k| format!("{k} ")).unwrap_or_default(),
+        b.min_entries
+            .map(|n| format!(
+                " with at least {n} entr{}",
+                if n == 1 { "y" } else { "ies" }
+            ))
+            .unwrap_or_default()
+    );
+    let passed = is_bundle
+        && want_kind.is_none_or(|k| kind == Some(k))
+        && b.min_entries.is_none_or(|n| entries >= n);
+    let actual = if is_bundle {
+        format!(
+            "a {} Bundle with {entries} entries",
+            kind.unwrap_or("(untyped)")
+        )
+    } else {
+        resource_phrase(json)
+    };
+    result("bundle".into(), passed, expected, actual)
+}
+
+/// The expectations that read the JSON body.
+fn json_results(expect: &CompiledExpect, json: &Value, out: &mut Vec<AssertionResult>) {
+    for check in &expect.json {
+        let nodes: Vec<&Value> = check.path.query(json).all();
+        for p in &check.predicates {
+            out.push(json_predicate(&check.path_text, &nodes, p));
+        }
+    }
+    if let Some(rt) = &expect.resource_type {
+        let actual = json.get("resourceType").and_then(Value::as_str);
         out.push(result(
-            format!("header {name} {label}"),
-            passed,
-            expected,
-            shown,
+            "resourceType".into(),
+            actual == Some(rt.as_str()),
+            rt.clone(),
+            actual.map_or_else(|| "(none)".into(), str::to_string),
         ));
     }
-    let json = r.json;
+    if expect.no_error_outcome {
+        out.push(no_error_outcome_result(json));
+    }
+    if let Some(b) = &expect.bundle {
+        out.push(bundle_result(b, json));
+    }
+}
+
+/// Evaluates every expectation against a response.
+pub fn evaluate(expect: &CompiledExpect, r: &ResponseView<'_>) -> Vec<AssertionResult> {
+    let mut out = vec![status_result(expect, r.status)];
+    for (name, p) in &expect.headers {
+        out.push(header_result(name, p, r.header(name)));
+    }
     let needs_json = !expect.json.is_empty()
         || expect.resource_type.is_some()
         || expect.bundle.is_some()
         || expect.no_error_outcome;
-    if needs_json && json.is_none() {
-        out.push(result(
+    match r.json {
+        Some(json) => json_results(expect, json, &mut out),
+        None if needs_json => out.push(result(
             "body is JSON".into(),
             false,
             "a JSON body".into(),
@@ -219,86 +308,8 @@ pub fn evaluate(expect: &CompiledExpect, r: &ResponseView<'_>) -> Vec<AssertionR
             } else {
                 format!("not JSON: {}", shorten(r.body.trim(), 80))
             },
-        ));
-    }
-    if let Some(json) = json {
-        for check in &expect.json {
-            let nodes: Vec<&Value> = check.path.query(json).all();
-            for p in &check.predicates {
-                out.push(json_predicate(&check.path_text, &nodes, p));
-            }
-        }
-        if let Some(rt) = &expect.resource_type {
-            let actual = json.get("resourceType").and_then(Value::as_str);
-            out.push(result(
-                "resourceType".into(),
-                actual == Some(rt.as_str()),
-                rt.clone(),
-                actual.map_or_else(|| "(none)".into(), str::to_string),
-            ));
-        }
-        if expect.no_error_outcome {
-            let issues = outcome_issues(json);
-            let errors: Vec<&OutcomeIssue> = issues
-                .iter()
-                .filter(|i| matches!(i.severity.as_str(), "error" | "fatal"))
-                .collect();
-            out.push(result(
-                "no error OperationOutcome".into(),
-                errors.is_empty(),
-                "no OperationOutcome issue of severity error or fatal".into(),
-                if errors.is_empty() {
-                    "none".into()
-                } else {
-                    errors
-                        .iter()
-                        .map(|i| i.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                },
-            ));
-        }
-        if let Some(b) = &expect.bundle {
-            let is_bundle = json.get("resourceType").and_then(Value::as_str) == Some("Bundle");
-            let kind = json.get("type").and_then(Value::as_str);
-            let entries = json
-                .get("entry")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            let want_kind = b.kind.as_deref();
-            let expected = format!(
-                "a {}Bundle{}",
-                want_kind.map(|k| format!("{k} ")).unwrap_or_default(),
-                b.min_entries
-                    .map(|n| format!(
-                        " with at least {n} entr{}",
-                        if n == 1 { "y" } else { "ies" }
-                    ))
-                    .unwrap_or_default()
-            );
-            let passed = is_bundle
-                && want_kind.is_none_or(|k| kind == Some(k))
-                && b.min_entries.is_none_or(|n| entries >= n);
-            let actual = if is_bundle {
-                format!(
-                    "a {} Bundle with {entries} entries",
-                    kind.unwrap_or("(untyped)")
-                )
-            } else {
-                match json.get("resourceType").and_then(Value::as_str) {
-                    Some(rt) => format!(
-                        "{} {rt}",
-                        if rt.starts_with(['A', 'E', 'I', 'O', 'U']) {
-                            "an"
-                        } else {
-                            "a"
-                        }
-                    ),
-                    None => "a JSON document that is not a FHIR resource".to_string(),
-                }
-            };
-            out.push(result("bundle".into(), passed, expected, actual));
-        }
+        )),
+        None => {}
     }
     if let Some(max) = expect.max_duration_ms {
         out.push(result(
@@ -316,6 +327,19 @@ fn as_f64(v: &Value) -> Option<f64> {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.parse().ok(),
         _ => None,
+    }
+}
+
+/// The JSON type of a value, integers apart from other numbers.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 
@@ -401,15 +425,7 @@ fn json_predicate(path: &str, nodes: &[&Value], p: &JsonPredicate) -> AssertionR
             ("count", count == *n, n.to_string(), count.to_string())
         }
         JsonPredicate::Type(t) => {
-            let actual_type = single.map(|v| match v {
-                Value::Null => "null",
-                Value::Bool(_) => "boolean",
-                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-                Value::Number(_) => "number",
-                Value::String(_) => "string",
-                Value::Array(_) => "array",
-                Value::Object(_) => "object",
-            });
+            let actual_type = single.map(json_type);
             let passed = match (t, actual_type) {
                 (JsonType::Number, Some("integer" | "number")) => true,
                 (t, Some(a)) => t.to_string() == a,

@@ -1,8 +1,10 @@
 //! fhircheck: proves a service client can reach a FHIR server, and says why when it cannot.
 //!
 //! Data flows one way: [`app`] (command line and configuration) → [`collection`] and
-//! [`vars`] → [`auth`] (token and claims) → [`runner`] (HTTP exchange) → [`assertions`] → one
+//! [`vars`] → [`auth`] (token and claims) → [`exec`] (HTTP exchange, with the front ends [`native`], [`postman`] and [`doctor`]) → [`assertions`] → one
 //! [`result::RunResult`] → [`report`]. See ARCHITECTURE.md.
+
+#![warn(clippy::too_many_lines)]
 
 pub mod app;
 pub mod assertions;

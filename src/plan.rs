@@ -203,35 +203,7 @@ fn walk(
             conds.push(w.clone());
         }
         if let Some(children) = &item.requests {
-            let stray: Vec<&str> = [
-                ("method", item.method.is_some()),
-                ("url", item.url.is_some()),
-                ("headers", !item.headers.is_empty()),
-                ("query", !item.query.is_empty()),
-                ("body", item.body.is_some()),
-                ("auth", item.auth.is_some()),
-                ("capture", !item.capture.is_empty()),
-                ("expect", item.expect.is_some()),
-                ("cleanup", item.cleanup),
-            ]
-            .iter()
-            .filter(|(_, set)| *set)
-            .map(|(n, _)| *n)
-            .collect();
-            if !stray.is_empty() {
-                problems.push(Problem {
-                    place: place.clone(),
-                    message: format!(
-                        "a folder (it has `requests`) can not also have {}",
-                        stray
-                            .iter()
-                            .map(|s| format!("`{s}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    hint: Some("move these into the requests inside the folder".into()),
-                });
-            }
+            problems.extend(folder_problem(item, &place));
             let mut path = folders.to_vec();
             path.push(item.name.clone());
             walk(
@@ -245,109 +217,170 @@ fn walk(
             );
             continue;
         }
-        let Some(url) = item.url.clone() else {
-            problems.push(Problem {
-                place,
-                message: "a request needs a `url`".into(),
-                hint: Some("give a path relative to `base_url` such as `Patient?_count=1`, or an absolute URL; a folder needs `requests`".into()),
-            });
-            continue;
-        };
-        let method_text = item.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
-        let method = if METHODS.contains(&method_text.as_str()) {
-            reqwest::Method::from_bytes(method_text.as_bytes()).unwrap_or(reqwest::Method::GET)
-        } else {
-            problems.push(Problem {
-                place: place.clone(),
-                message: format!("`{method_text}` is not an HTTP method fhircheck sends"),
-                hint: Some(format!("use one of {}", METHODS.join(", "))),
-            });
-            reqwest::Method::GET
-        };
-        let auth = match item.auth.as_deref() {
-            Some("none") => None,
-            Some(name) => {
-                if !ctx.profiles.contains(&name) {
-                    problems.push(unknown_profile(format!("{place}.auth"), name, ctx.profiles));
-                }
-                Some(name.to_string())
-            }
-            None => ctx.default_auth.map(str::to_string),
-        };
-        if let Some(body) = &item.body {
-            let n = [
-                body.json.is_some(),
-                body.form.is_some(),
-                body.text.is_some(),
-            ]
-            .iter()
-            .filter(|b| **b)
-            .count();
-            if n != 1 {
-                problems.push(Problem {
-                    place: format!("{place}.body"),
-                    message: "a body needs exactly one of `json`, `form` or `text`".into(),
-                    hint: None,
-                });
-            }
+        if let Some(r) = plan_request(item, place, folders, conds, ctx, problems) {
+            out.push(r);
         }
-        let mut captures = Vec::new();
-        for (name, cap) in &item.capture {
-            let cplace = format!("{place}.capture.{name}");
-            let source = match (&cap.json, &cap.header) {
-                (Some(p), None) => match serde_json_path::JsonPath::parse(p) {
-                    Ok(jp) => Some(CaptureSource::Json(p.clone(), jp)),
-                    Err(e) => {
-                        problems.push(bad_jsonpath(&cplace, p, &e));
-                        None
-                    }
-                },
-                (None, Some(h)) => Some(CaptureSource::Header(h.clone())),
-                _ => {
-                    problems.push(Problem {
-                        place: cplace.clone(),
-                        message: "a capture needs exactly one of `json` or `header`".into(),
-                        hint: Some("for example {\"json\": \"$.id\"} or {\"header\": \"Location\", \"regex\": \"/Patient/([^/]+)\"}".into()),
-                    });
+    }
+}
+
+/// A folder that also carries request fields.
+fn folder_problem(item: &Item, place: &str) -> Option<Problem> {
+    let stray: Vec<&str> = [
+        ("method", item.method.is_some()),
+        ("url", item.url.is_some()),
+        ("headers", !item.headers.is_empty()),
+        ("query", !item.query.is_empty()),
+        ("body", item.body.is_some()),
+        ("auth", item.auth.is_some()),
+        ("capture", !item.capture.is_empty()),
+        ("expect", item.expect.is_some()),
+        ("cleanup", item.cleanup),
+    ]
+    .iter()
+    .filter(|(_, set)| *set)
+    .map(|(n, _)| *n)
+    .collect();
+    (!stray.is_empty()).then(|| Problem {
+        place: place.to_string(),
+        message: format!(
+            "a folder (it has `requests`) can not also have {}",
+            stray
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        hint: Some("move these into the requests inside the folder".into()),
+    })
+}
+
+/// The method, or GET with a problem when it is not one fhircheck sends.
+fn method(item: &Item, place: &str, problems: &mut Vec<Problem>) -> reqwest::Method {
+    let text = item.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+    if METHODS.contains(&text.as_str()) {
+        return reqwest::Method::from_bytes(text.as_bytes()).unwrap_or(reqwest::Method::GET);
+    }
+    problems.push(Problem {
+        place: place.to_string(),
+        message: format!("`{text}` is not an HTTP method fhircheck sends"),
+        hint: Some(format!("use one of {}", METHODS.join(", "))),
+    });
+    reqwest::Method::GET
+}
+
+fn body_problem(body: &Body, place: &str) -> Option<Problem> {
+    let n = [
+        body.json.is_some(),
+        body.form.is_some(),
+        body.text.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    (n != 1).then(|| Problem {
+        place: format!("{place}.body"),
+        message: "a body needs exactly one of `json`, `form` or `text`".into(),
+        hint: None,
+    })
+}
+
+/// The captures, their JSONPaths and regular expressions compiled.
+fn compile_captures(
+    item: &Item,
+    place: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, CompiledCapture)> {
+    let mut captures = Vec::new();
+    for (name, cap) in &item.capture {
+        let cplace = format!("{place}.capture.{name}");
+        let source = match (&cap.json, &cap.header) {
+            (Some(p), None) => match serde_json_path::JsonPath::parse(p) {
+                Ok(jp) => Some(CaptureSource::Json(p.clone(), jp)),
+                Err(e) => {
+                    problems.push(bad_jsonpath(&cplace, p, &e));
                     None
                 }
-            };
-            let regex = cap
-                .regex
-                .as_deref()
-                .and_then(|r| compile_regex(&cplace, r, problems));
-            if let Some(source) = source {
-                captures.push((
-                    name.clone(),
-                    CompiledCapture {
-                        source,
-                        regex,
-                        secret: cap.secret,
-                    },
-                ));
+            },
+            (None, Some(h)) => Some(CaptureSource::Header(h.clone())),
+            _ => {
+                problems.push(Problem {
+                    place: cplace.clone(),
+                    message: "a capture needs exactly one of `json` or `header`".into(),
+                    hint: Some("for example {\"json\": \"$.id\"} or {\"header\": \"Location\", \"regex\": \"/Patient/([^/]+)\"}".into()),
+                });
+                None
             }
+        };
+        let regex = cap
+            .regex
+            .as_deref()
+            .and_then(|r| compile_regex(&cplace, r, problems));
+        if let Some(source) = source {
+            captures.push((
+                name.clone(),
+                CompiledCapture {
+                    source,
+                    regex,
+                    secret: cap.secret,
+                },
+            ));
         }
-        let expect = compile(
-            item.expect.as_ref().cloned().unwrap_or_default(),
-            &format!("{place}.expect"),
-            problems,
-        );
-        out.push(PlannedRequest {
-            place,
-            folders: folders.to_vec(),
-            name: item.name.clone(),
-            method,
-            url,
-            headers: item.headers.clone(),
-            query: item.query.clone(),
-            body: item.body.clone(),
-            auth,
-            conditions: conds,
-            captures,
-            expect,
-            cleanup: item.cleanup,
-        });
     }
+    captures
+}
+
+/// One request item, validated and compiled; `None` when it has no URL.
+fn plan_request(
+    item: &Item,
+    place: String,
+    folders: &[String],
+    conditions: Vec<String>,
+    ctx: &WalkCtx<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<PlannedRequest> {
+    let Some(url) = item.url.clone() else {
+        problems.push(Problem {
+            place,
+            message: "a request needs a `url`".into(),
+            hint: Some("give a path relative to `base_url` such as `Patient?_count=1`, or an absolute URL; a folder needs `requests`".into()),
+        });
+        return None;
+    };
+    let method = method(item, &place, problems);
+    let auth = match item.auth.as_deref() {
+        Some("none") => None,
+        Some(name) => {
+            if !ctx.profiles.contains(&name) {
+                problems.push(unknown_profile(format!("{place}.auth"), name, ctx.profiles));
+            }
+            Some(name.to_string())
+        }
+        None => ctx.default_auth.map(str::to_string),
+    };
+    if let Some(body) = &item.body {
+        problems.extend(body_problem(body, &place));
+    }
+    let captures = compile_captures(item, &place, problems);
+    let expect = compile(
+        item.expect.as_ref().cloned().unwrap_or_default(),
+        &format!("{place}.expect"),
+        problems,
+    );
+    Some(PlannedRequest {
+        place,
+        folders: folders.to_vec(),
+        name: item.name.clone(),
+        method,
+        url,
+        headers: item.headers.clone(),
+        query: item.query.clone(),
+        body: item.body.clone(),
+        auth,
+        conditions,
+        captures,
+        expect,
+        cleanup: item.cleanup,
+    })
 }
 
 pub fn bad_jsonpath(place: &str, path: &str, e: &impl fmt::Display) -> Problem {
@@ -383,32 +416,9 @@ pub fn compile_regex(
     }
 }
 
-fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
-    let place = format!("auth.{name}");
-    let set: Vec<(&str, bool)> = vec![
-        ("tenant", p.tenant.is_some()),
-        ("client_id", p.client_id.is_some()),
-        ("client_secret", p.client_secret.is_some()),
-        ("certificate", p.certificate.is_some()),
-        ("certificate_password", p.certificate_password.is_some()),
-        ("private_key", p.private_key.is_some()),
-        ("signing_alg", p.signing_alg.is_some()),
-        ("x5t", p.x5t.is_some()),
-        ("authority_host", p.authority_host.is_some()),
-        ("version", p.version.is_some()),
-        ("resource", p.resource.is_some()),
-        ("scope", p.scope.is_some()),
-        ("audience", p.audience.is_some()),
-        ("token_url", p.token_url.is_some()),
-        ("client_auth", p.client_auth.is_some()),
-        ("extra_params", !p.extra_params.is_empty()),
-        ("token", p.token.is_some()),
-        ("object_id", p.object_id.is_some()),
-        ("key_id", p.key_id.is_some()),
-        ("jku", p.jku.is_some()),
-        ("msi_res_id", p.msi_res_id.is_some()),
-    ];
-    let (allowed, required): (&[&str], &[&str]) = match p.kind {
+/// The fields an auth type takes, and those it needs.
+fn profile_fields(kind: AuthKind) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
         AuthKind::Entra => (
             &[
                 "tenant",
@@ -456,7 +466,35 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
             &["client_id", "private_key", "key_id", "scope"],
         ),
         AuthKind::None => (&[], &[]),
-    };
+    }
+}
+
+fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
+    let place = format!("auth.{name}");
+    let set: Vec<(&str, bool)> = vec![
+        ("tenant", p.tenant.is_some()),
+        ("client_id", p.client_id.is_some()),
+        ("client_secret", p.client_secret.is_some()),
+        ("certificate", p.certificate.is_some()),
+        ("certificate_password", p.certificate_password.is_some()),
+        ("private_key", p.private_key.is_some()),
+        ("signing_alg", p.signing_alg.is_some()),
+        ("x5t", p.x5t.is_some()),
+        ("authority_host", p.authority_host.is_some()),
+        ("version", p.version.is_some()),
+        ("resource", p.resource.is_some()),
+        ("scope", p.scope.is_some()),
+        ("audience", p.audience.is_some()),
+        ("token_url", p.token_url.is_some()),
+        ("client_auth", p.client_auth.is_some()),
+        ("extra_params", !p.extra_params.is_empty()),
+        ("token", p.token.is_some()),
+        ("object_id", p.object_id.is_some()),
+        ("key_id", p.key_id.is_some()),
+        ("jku", p.jku.is_some()),
+        ("msi_res_id", p.msi_res_id.is_some()),
+    ];
+    let (allowed, required) = profile_fields(p.kind);
     for (field, is_set) in &set {
         if *is_set && !allowed.contains(field) {
             problems.push(Problem {
@@ -505,9 +543,13 @@ pub fn captured_names(plan: &Plan) -> Vec<HashSet<String>> {
         .collect()
 }
 
-/// Validates an `expect` block; problems are added to `problems`.
-pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> CompiledExpect {
-    let status = match expect.status {
+/// A status expectation: a code, a list of codes, or a class such as `2xx`.
+fn compile_status(
+    status: Option<StatusExpect>,
+    place: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<StatusMatcher> {
+    match status {
         None => None,
         Some(StatusExpect::Code(c)) => Some(StatusMatcher::Codes(vec![c])),
         Some(StatusExpect::List(c)) if !c.is_empty() => Some(StatusMatcher::Codes(c)),
@@ -532,9 +574,17 @@ pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> Comp
                 None
             }
         }
-    };
+    }
+}
+
+/// Header expectations: a value, or a check with equals, contains, matches or exists.
+fn compile_headers(
+    headers_in: IndexMap<String, HeaderExpect>,
+    place: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, HeaderPredicate)> {
     let mut headers = Vec::new();
-    for (name, h) in expect.headers {
+    for (name, h) in headers_in {
         let hplace = format!("{place}.headers.{name}");
         match h {
             HeaderExpect::Equals(v) => headers.push((name, HeaderPredicate::Equals(v))),
@@ -564,8 +614,17 @@ pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> Comp
             }
         }
     }
+    headers
+}
+
+/// JSONPath assertions, each with at least one predicate.
+fn compile_json(
+    asserts: Vec<crate::collection::JsonAssert>,
+    place: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<JsonCheck> {
     let mut json = Vec::new();
-    for (i, a) in expect.json.into_iter().enumerate() {
+    for (i, a) in asserts.into_iter().enumerate() {
         let jplace = format!("{place}.json[{i}]");
         let path = match serde_json_path::JsonPath::parse(&a.path) {
             Ok(p) => p,
@@ -618,6 +677,14 @@ pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> Comp
             predicates,
         });
     }
+    json
+}
+
+/// Validates an `expect` block; problems are added to `problems`.
+pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> CompiledExpect {
+    let status = compile_status(expect.status, place, problems);
+    let headers = compile_headers(expect.headers, place, problems);
+    let json = compile_json(expect.json, place, problems);
     CompiledExpect {
         status,
         headers,
@@ -629,89 +696,87 @@ pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> Comp
     }
 }
 
-/// Checks every template the run will render, before anything is sent.
-pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let captured_before = captured_names(plan);
-    let all_captured: HashSet<String> = plan
-        .requests
-        .iter()
-        .flat_map(|r| r.captures.iter().map(|(n, _)| n.clone()))
-        .collect();
-    let check = |place: &str,
-                 what: &str,
-                 template: &str,
-                 later: &HashSet<String>|
-     -> Vec<Problem> {
-        vars.check(template, later)
+/// Checks templates against the variables: what preflight knows of the whole plan.
+struct Checker<'a> {
+    vars: &'a Variables,
+    /// Every variable some request captures.
+    all_captured: HashSet<String>,
+}
+
+impl Checker<'_> {
+    /// The problems of one template at `place`; `later` names what is captured before it.
+    fn check(&self, place: &str, template: &str, later: &HashSet<String>) -> Vec<Problem> {
+        self.vars
+            .check(template, later)
             .into_iter()
-            .map(|e| {
-                let hint = match &e {
-                    vars::VarError::Undefined { name } if all_captured.contains(name) => Some(format!(
-                        "move the request that captures `{name}` before this one"
-                    )),
-                    vars::VarError::Undefined { name } => Some(format!(
-                        "define `{name}` in the environment file (-e), with --var {name}=VALUE, or under `variables` in the collection"
-                    )),
-                    vars::VarError::EnvUnset { var, via: Some(v), .. } => Some(format!(
-                        "export {var}, or give `{v}` a value in the environment file (-e) or with --var {v}=VALUE"
-                    )),
-                    vars::VarError::EnvUnset { var, .. } => Some(format!("export {var} before running")),
-                    _ => None,
-                };
-                let message = match &e {
-                    vars::VarError::Undefined { name } if all_captured.contains(name) => format!(
-                        "variable `{name}` is used before the request that captures it"
-                    ),
-                    _ => e.to_string(),
-                };
-                Problem { place: format!("{place}{what}"), message, hint }
-            })
+            .map(|e| self.problem(place, &e))
             .collect()
-    };
-    let none = HashSet::new();
-    if let Some(b) = &plan.collection.base_url {
-        problems.extend(check("base_url", "", b, &none));
     }
-    let mut used_profiles: Vec<&str> = Vec::new();
-    for (i, r) in plan.requests.iter().enumerate() {
-        let later = &captured_before[i];
-        problems.extend(check(&r.place, ".url", &r.url, later));
+
+    fn problem(&self, place: &str, e: &vars::VarError) -> Problem {
+        let captured_later =
+            matches!(e, vars::VarError::Undefined { name } if self.all_captured.contains(name));
+        let hint = match e {
+            vars::VarError::Undefined { name } if captured_later => Some(format!(
+                "move the request that captures `{name}` before this one"
+            )),
+            vars::VarError::Undefined { name } => Some(format!(
+                "define `{name}` in the environment file (-e), with --var {name}=VALUE, or under `variables` in the collection"
+            )),
+            vars::VarError::EnvUnset { var, via: Some(v), .. } => Some(format!(
+                "export {var}, or give `{v}` a value in the environment file (-e) or with --var {v}=VALUE"
+            )),
+            vars::VarError::EnvUnset { var, .. } => Some(format!("export {var} before running")),
+            _ => None,
+        };
+        let message = match e {
+            vars::VarError::Undefined { name } if captured_later => {
+                format!("variable `{name}` is used before the request that captures it")
+            }
+            _ => e.to_string(),
+        };
+        Problem {
+            place: place.to_string(),
+            message,
+            hint,
+        }
+    }
+
+    /// Every template of one request.
+    fn request(&self, r: &PlannedRequest, later: &HashSet<String>) -> Vec<Problem> {
+        let place = |what: &str| format!("{}{what}", r.place);
+        let mut p = self.check(&place(".url"), &r.url, later);
         for (k, v) in &r.headers {
-            problems.extend(check(&r.place, &format!(".headers.{k}"), k, later));
-            problems.extend(check(&r.place, &format!(".headers.{k}"), v, later));
+            p.extend(self.check(&place(&format!(".headers.{k}")), k, later));
+            p.extend(self.check(&place(&format!(".headers.{k}")), v, later));
         }
         for (k, v) in &r.query {
-            problems.extend(check(&r.place, &format!(".query.{k}"), v, later));
+            p.extend(self.check(&place(&format!(".query.{k}")), v, later));
         }
         for t in r.expect.templates() {
-            problems.extend(check(&r.place, ".expect", t, later));
+            p.extend(self.check(&place(".expect"), t, later));
         }
         for c in &r.conditions {
-            problems.extend(check(&r.place, ".when", c, later));
+            p.extend(self.check(&place(".when"), c, later));
         }
         if let Some(b) = &r.body {
-            if let Some(j) = &b.json {
-                for s in json_strings(j) {
-                    problems.extend(check(&r.place, ".body.json", s, later));
-                }
+            for s in b.json.iter().flat_map(json_strings) {
+                p.extend(self.check(&place(".body.json"), s, later));
             }
             for (k, v) in b.form.iter().flatten() {
-                problems.extend(check(&r.place, &format!(".body.form.{k}"), v, later));
+                p.extend(self.check(&place(&format!(".body.form.{k}")), v, later));
             }
             if let Some(t) = &b.text {
-                problems.extend(check(&r.place, ".body.text", t, later));
+                p.extend(self.check(&place(".body.text"), t, later));
             }
         }
-        if let Some(p) = &r.auth {
-            if !used_profiles.contains(&p.as_str()) {
-                used_profiles.push(p);
-            }
-        }
+        p
     }
-    for name in used_profiles {
+
+    /// Every template of a profile; when they all render now, the profile must resolve too.
+    fn profile(&self, plan: &Plan, name: &str, env: &HashMap<String, String>) -> Vec<Problem> {
         let Some(profile) = plan.collection.auth.get(name) else {
-            continue;
+            return vec![];
         };
         let fields = [
             &profile.tenant,
@@ -734,36 +799,56 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
             &profile.key_id,
             &profile.jku,
         ];
-        let before = problems.len();
+        let place = format!("auth.{name}");
+        let mut problems = Vec::new();
         let mut uses_capture = false;
         for t in fields.into_iter().flatten() {
-            uses_capture |=
-                vars::references(t).any(|n| all_captured.contains(n) && !vars.is_defined(n));
-            problems.extend(check(&format!("auth.{name}"), "", t, &all_captured));
+            uses_capture |= vars::references(t)
+                .any(|n| self.all_captured.contains(n) && !self.vars.is_defined(n));
+            problems.extend(self.check(&place, t, &self.all_captured));
         }
         for t in profile.extra_params.values() {
-            problems.extend(check(
-                &format!("auth.{name}"),
-                ".extra_params",
-                t,
-                &all_captured,
-            ));
+            problems.extend(self.check(&format!("{place}.extra_params"), t, &self.all_captured));
         }
-        if problems.len() == before && !uses_capture {
-            let base = plan
-                .collection
-                .base_url
-                .as_deref()
-                .and_then(|b| vars.render(b).ok())
-                .map(|r| r.text);
-            if let Err(e) = crate::auth::resolve(name, profile, vars, base.as_deref(), env) {
+        if problems.is_empty() && !uses_capture {
+            let base = plan.base_url(self.vars);
+            if let Err(e) = crate::auth::resolve(name, profile, self.vars, base.as_deref(), env) {
                 problems.push(Problem {
-                    place: format!("auth.{name}"),
+                    place,
                     message: e.to_string(),
                     hint: None,
                 });
             }
         }
+        problems
+    }
+}
+
+/// Checks every template the run will render, before anything is sent.
+pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -> Vec<Problem> {
+    let checker = Checker {
+        vars,
+        all_captured: plan
+            .requests
+            .iter()
+            .flat_map(|r| r.captures.iter().map(|(n, _)| n.clone()))
+            .collect(),
+    };
+    let mut problems = Vec::new();
+    if let Some(b) = &plan.collection.base_url {
+        problems.extend(checker.check("base_url", b, &HashSet::new()));
+    }
+    let mut used_profiles: Vec<&str> = Vec::new();
+    for (r, later) in plan.requests.iter().zip(captured_names(plan)) {
+        problems.extend(checker.request(r, &later));
+        if let Some(p) = &r.auth {
+            if !used_profiles.contains(&p.as_str()) {
+                used_profiles.push(p);
+            }
+        }
+    }
+    for name in used_profiles {
+        problems.extend(checker.profile(plan, name, env));
     }
     problems
 }

@@ -1,8 +1,6 @@
 //! SMART Backend Services: `private_key_jwt` with RS384 or ES384, the token URL from the
 //! profile or discovered from `.well-known/smart-configuration`, and checks on what was granted.
 
-use std::time::Duration;
-
 use serde_json::{Map, Value};
 
 use super::certificate::{pem_blocks, pem_text};
@@ -157,6 +155,123 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
     Ok(out)
 }
 
+/// The token URL from the SMART configuration, with warnings about what it does not support.
+/// `Err` is the failed attempt.
+async fn discover(
+    client: &reqwest::Client,
+    key: &SmartKey,
+    url: &str,
+    warnings: &mut Vec<String>,
+    tracer: Option<&crate::http::Tracer>,
+) -> Result<String, TokenAttempt> {
+    let answer = crate::http::send(
+        client,
+        client.get(url).header("Accept", "application/json"),
+        tracer,
+    )
+    .await;
+    let conf: Option<Map<String, Value>> = answer
+        .as_ref()
+        .ok()
+        .filter(|a| a.status == 200)
+        .and_then(|a| serde_json::from_slice(&a.body).ok());
+    let Some(conf) = conf else {
+        let why = match &answer {
+            Ok(a) => format!("HTTP {}", a.status),
+            Err(e) => e.clone(),
+        };
+        let message = format!("the SMART configuration at {url} could not be read ({why}): set `token_url` in the profile");
+        let status = answer.as_ref().ok().map(|a| a.status);
+        return Err(TokenAttempt::failed(
+            Some(url.to_string()),
+            status,
+            TokenError::Profile { message },
+        ));
+    };
+    let list = |k: &str| {
+        conf.get(k).and_then(Value::as_array).map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+    };
+    if let Some(m) = list("token_endpoint_auth_methods_supported") {
+        if !m.iter().any(|x| x == "private_key_jwt") {
+            warnings.push(format!("the server's SMART configuration does not list private_key_jwt among its token endpoint auth methods ({})", m.join(", ")));
+        }
+    }
+    let alg = format!("{:?}", key.alg);
+    if let Some(a) = list("token_endpoint_auth_signing_alg_values_supported") {
+        if !a.contains(&alg) {
+            warnings.push(format!("the server's SMART configuration does not list {alg} among its signing algorithms ({})", a.join(", ")));
+        }
+    }
+    conf.get("token_endpoint")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            let message = format!("the SMART configuration at {url} has no token_endpoint");
+            TokenAttempt::failed(
+                Some(url.to_string()),
+                Some(200),
+                TokenError::Profile { message },
+            )
+        })
+}
+
+/// The client assertion for `token_url`, signed with the client's key, valid five minutes.
+fn assertion(key: &SmartKey, token_url: &str, now: i64) -> Result<Secret, String> {
+    let mut header = jsonwebtoken::Header::new(key.alg);
+    header.typ = Some("JWT".into());
+    header.kid = Some(key.kid.clone());
+    header.jku = key.jku.clone();
+    let claims = serde_json::json!({
+        "iss": key.client_id, "sub": key.client_id, "aud": token_url,
+        "exp": now + 300, "iat": now, "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    encoding_key(key.alg, &key.key_pem)
+        .and_then(|k| jsonwebtoken::encode(&header, &claims, &k))
+        .map(Secret::new)
+        .map_err(|e| format!("cannot sign the client assertion: {e}"))
+}
+
+/// What SMART expects of a token answer: a bearer token, at most five minutes, the scopes asked.
+fn token_warnings(t: &super::Token, requested: &str, now: i64) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !t
+        .token_type
+        .as_deref()
+        .is_some_and(|tt| tt.eq_ignore_ascii_case("bearer"))
+    {
+        warnings.push(format!(
+            "token_type is {:?}; SMART requires \"bearer\"",
+            t.token_type.as_deref().unwrap_or("(missing)")
+        ));
+    }
+    if t.expires_at.is_some_and(|e| e - now > 305) {
+        warnings.push(format!(
+            "the token lives {} s; SMART Backend Services recommends at most 300",
+            t.expires_at.unwrap_or(now) - now
+        ));
+    }
+    match &t.scope {
+        Some(granted) => {
+            let missing = missing_scopes(requested, granted);
+            if !missing.is_empty() {
+                warnings.push(format!(
+                    "granted scopes `{granted}` do not cover the requested `{}`",
+                    missing.join(" ")
+                ));
+            }
+        }
+        None => warnings.push(
+            "the token answer has no scope: SMART servers say which scopes they granted".into(),
+        ),
+    }
+    warnings
+}
+
 /// SMART Backend Services: discovery, a signed assertion, the token request, and checks on the
 /// answer (token type, lifetime, granted against requested scopes).
 pub(super) async fn fetch(
@@ -166,111 +281,29 @@ pub(super) async fn fetch(
     tracer: Option<&crate::http::Tracer>,
 ) -> TokenAttempt {
     let mut warnings = Vec::new();
-    let fail = |endpoint: Option<String>,
-                status: Option<u16>,
-                e: TokenError,
-                warnings: Vec<String>| TokenAttempt {
-        warnings,
-        endpoint,
-        status,
-        duration: Duration::ZERO,
-        outcome: Err(e),
+    let with_warnings = |mut a: TokenAttempt, w: Vec<String>| {
+        a.warnings = w;
+        a
     };
     let token_url = match (&key.token_url, &key.discovery) {
         (Some(u), _) => u.clone(),
-        (None, Some(d)) => {
-            let answer = crate::http::send(
-                client,
-                client.get(d).header("Accept", "application/json"),
-                tracer,
-            )
-            .await;
-            let conf: Option<Map<String, Value>> = answer
-                .as_ref()
-                .ok()
-                .filter(|a| a.status == 200)
-                .and_then(|a| serde_json::from_slice(&a.body).ok());
-            let Some(conf) = conf else {
-                let why = match &answer {
-                    Ok(a) => format!("HTTP {}", a.status),
-                    Err(e) => e.clone(),
-                };
-                return fail(Some(d.clone()), answer.as_ref().ok().map(|a| a.status), TokenError::Profile {
-                    message: format!("the SMART configuration at {d} could not be read ({why}): set `token_url` in the profile"),
-                }, warnings);
-            };
-            let list = |k: &str| {
-                conf.get(k).and_then(Value::as_array).map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect::<Vec<_>>()
-                })
-            };
-            if let Some(m) = list("token_endpoint_auth_methods_supported") {
-                if !m.iter().any(|x| x == "private_key_jwt") {
-                    warnings.push(format!("the server's SMART configuration does not list private_key_jwt among its token endpoint auth methods ({})", m.join(", ")));
-                }
-            }
-            let alg = format!("{:?}", key.alg);
-            if let Some(a) = list("token_endpoint_auth_signing_alg_values_supported") {
-                if !a.contains(&alg) {
-                    warnings.push(format!("the server's SMART configuration does not list {alg} among its signing algorithms ({})", a.join(", ")));
-                }
-            }
-            match conf.get("token_endpoint").and_then(Value::as_str) {
-                Some(t) => t.to_string(),
-                None => {
-                    return fail(
-                        Some(d.clone()),
-                        Some(200),
-                        TokenError::Profile {
-                            message: format!(
-                                "the SMART configuration at {d} has no token_endpoint"
-                            ),
-                        },
-                        warnings,
-                    )
-                }
-            }
-        }
+        (None, Some(d)) => match discover(client, key, d, &mut warnings, tracer).await {
+            Ok(u) => u,
+            Err(a) => return with_warnings(a, warnings),
+        },
         (None, None) => {
-            return fail(
-                None,
-                None,
-                TokenError::Profile {
-                    message: "no token URL".into(),
-                },
-                warnings,
-            )
+            let e = TokenError::Profile {
+                message: "no token URL".into(),
+            };
+            return TokenAttempt::failed(None, None, e);
         }
     };
     let now = clock.now();
-    let mut header = jsonwebtoken::Header::new(key.alg);
-    header.typ = Some("JWT".into());
-    header.kid = Some(key.kid.clone());
-    header.jku = key.jku.clone();
-    let claims = serde_json::json!({
-        "iss": key.client_id, "sub": key.client_id, "aud": token_url,
-        "exp": now + 300, "iat": now, "jti": uuid::Uuid::new_v4().to_string(),
-    });
-    let ek = match key.alg {
-        jsonwebtoken::Algorithm::ES384 => {
-            jsonwebtoken::EncodingKey::from_ec_pem(key.key_pem.expose().as_bytes())
-        }
-        _ => jsonwebtoken::EncodingKey::from_rsa_pem(key.key_pem.expose().as_bytes()),
-    };
-    let assertion = match ek.and_then(|k| jsonwebtoken::encode(&header, &claims, &k)) {
-        Ok(a) => Secret::new(a),
-        Err(e) => {
-            return fail(
-                Some(token_url),
-                None,
-                TokenError::Profile {
-                    message: format!("cannot sign the client assertion: {e}"),
-                },
-                warnings,
-            )
+    let assertion = match assertion(key, &token_url, now) {
+        Ok(a) => a,
+        Err(message) => {
+            let a = TokenAttempt::failed(Some(token_url), None, TokenError::Profile { message });
+            return with_warnings(a, warnings);
         }
     };
     let form = [
@@ -287,55 +320,19 @@ pub(super) async fn fetch(
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
         .body(serde_urlencoded::to_string(form).unwrap_or_default());
-    let (status, text) = match crate::http::send(client, req, tracer).await {
-        Ok(a) => (a.status, String::from_utf8_lossy(&a.body).into_owned()),
+    let answer = match crate::http::send(client, req, tracer).await {
+        Ok(a) => a,
         Err(message) => {
-            return fail(
-                Some(token_url),
-                None,
-                TokenError::Network { message },
-                warnings,
-            )
+            let a = TokenAttempt::failed(Some(token_url), None, TokenError::Network { message });
+            return with_warnings(a, warnings);
         }
     };
-    let outcome = parse_token_response(status, &text, now);
+    let outcome = parse_token_response(answer.status, &answer.text(), now);
     if let Ok(t) = &outcome {
-        if !t
-            .token_type
-            .as_deref()
-            .is_some_and(|tt| tt.eq_ignore_ascii_case("bearer"))
-        {
-            warnings.push(format!(
-                "token_type is {:?}; SMART requires \"bearer\"",
-                t.token_type.as_deref().unwrap_or("(missing)")
-            ));
-        }
-        if t.expires_at.is_some_and(|e| e - now > 305) {
-            warnings.push(format!(
-                "the token lives {} s; SMART Backend Services recommends at most 300",
-                t.expires_at.unwrap_or(now) - now
-            ));
-        }
-        match &t.scope {
-            Some(granted) => {
-                let missing = missing_scopes(&key.scope, granted);
-                if !missing.is_empty() {
-                    warnings.push(format!(
-                        "granted scopes `{granted}` do not cover the requested `{}`",
-                        missing.join(" ")
-                    ));
-                }
-            }
-            None => warnings.push(
-                "the token answer has no scope: SMART servers say which scopes they granted".into(),
-            ),
-        }
+        warnings.extend(token_warnings(t, &key.scope, now));
     }
-    TokenAttempt {
+    with_warnings(
+        TokenAttempt::answered(Some(token_url), Some(answer.status), outcome),
         warnings,
-        endpoint: Some(token_url),
-        status: Some(status),
-        duration: Duration::ZERO,
-        outcome,
-    }
+    )
 }

@@ -231,115 +231,127 @@ fn oauth2_profile(a: &Auth) -> Value {
     p
 }
 
-/// Converts `c`; `env` gives variable names and non-secret values to carry over.
-pub fn convert(c: &Collection, env: Option<&crate::collection::Environment>) -> Converted {
-    let items = model::flatten(c);
-    let mut notes = Vec::new();
-    let mut auth = Map::new();
+/// The collection's variables, and the environment's: secret ones become `{{$env.NAME}}`.
+fn carried_variables(
+    c: &Collection,
+    env: Option<&crate::collection::Environment>,
+) -> Map<String, Value> {
     let mut variables = Map::new();
     for v in c.variable.iter().filter(|v| !v.disabled) {
         if let Some(n) = v.name() {
             variables.insert(n.to_string(), json!(model::text(&v.value)));
         }
     }
-    if let Some(e) = env {
-        for (k, d) in &e.variables {
-            if d.secret() || crate::vars::is_secret_name(k) {
-                let var = k
-                    .chars()
-                    .map(|ch| {
-                        if ch.is_ascii_alphanumeric() {
-                            ch.to_ascii_uppercase()
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect::<String>();
-                variables.insert(
-                    k.clone(),
-                    json!({"value": format!("{{{{$env.{var}}}}}"), "secret": true}),
-                );
-            } else {
-                variables.insert(k.clone(), json!(d.text()));
-            }
+    for (k, d) in env.iter().flat_map(|e| &e.variables) {
+        if d.secret() || crate::vars::is_secret_name(k) {
+            let var = k
+                .chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() {
+                        ch.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>();
+            variables.insert(
+                k.clone(),
+                json!({"value": format!("{{{{$env.{var}}}}}"), "secret": true}),
+            );
+        } else {
+            variables.insert(k.clone(), json!(d.text()));
         }
     }
-    // Token requests become auth profiles.
-    let mut token_vars: IndexMap<String, String> = IndexMap::new();
-    let mut token_items = Vec::new();
-    for item in &items {
-        if let Some((profile, name)) = token_request(item) {
-            if profile["authority_host"] == "{{authority_host}}"
-                && !variables.contains_key("authority_host")
-            {
-                let host = item
-                    .request
-                    .url
-                    .split("/")
-                    .take(3)
-                    .collect::<Vec<_>>()
-                    .join("/");
-                let preset = match host.as_str() {
-                    "https://login.microsoftonline.us" => "usgov".to_string(),
-                    "https://login.partner.microsoftonline.cn" => "china".to_string(),
-                    h if h.starts_with("https://login.") => "global".to_string(),
-                    h => h.to_string(),
-                };
-                variables.insert("authority_host".into(), json!(preset));
-            }
-            let mut t = Translated::default();
-            for (_, src) in &item.test {
-                let _ = translate(src, &mut t);
-            }
-            let var = t.token_var.clone().unwrap_or_else(|| "bearerToken".into());
-            let name = if auth.contains_key(&name) {
-                format!("{name}_{}", auth.len() + 1)
-            } else {
-                name
-            };
-            auth.insert(name.clone(), profile);
-            token_vars.insert(var, name.clone());
-            token_items.push(item.path.clone());
-            notes.push(Note { item: item.path.clone(), text: format!("the token request became the auth profile `{name}`; fhircheck gets the token itself") });
-        }
+    variables
+}
+
+/// `authority_host` as the preset its token URL's host is, or the host itself.
+fn authority_preset(url: &str) -> String {
+    let host = url.split('/').take(3).collect::<Vec<_>>().join("/");
+    match host.as_str() {
+        "https://login.microsoftonline.us" => "usgov".to_string(),
+        "https://login.partner.microsoftonline.cn" => "china".to_string(),
+        h if h.starts_with("https://login.") => "global".to_string(),
+        h => h.to_string(),
     }
-    // The variable that held the token is fhircheck's business now.
-    for var in token_vars.keys() {
-        variables.remove(var);
-    }
-    let mut default_auth = None;
-    if let Some(a) = c.auth.as_ref().and_then(Auth::from_value) {
-        if a.kind == "oauth2" {
-            auth.insert("oauth2".into(), oauth2_profile(&a));
-            default_auth = Some("oauth2".to_string());
-        }
-    }
-    // base_url: the variable most URLs start with.
+}
+
+/// The variable most URLs start with: the base URL.
+fn base_variable(items: &[Item]) -> Option<String> {
     let mut counts: IndexMap<String, usize> = IndexMap::new();
-    for item in &items {
+    for item in items {
         if let Some(rest) = item.request.url.strip_prefix("{{") {
             if let Some(end) = rest.find("}}") {
                 *counts.entry(rest[..end].to_string()).or_default() += 1;
             }
         }
     }
-    let base_var = counts
+    counts
         .iter()
         .max_by_key(|(_, n)| **n)
-        .map(|(k, _)| k.clone());
-    let mut requests = Vec::new();
-    let mut count = 0;
-    for item in &items {
-        if token_items.contains(&item.path) {
-            continue;
+        .map(|(k, _)| k.clone())
+}
+
+/// What a conversion builds up as it goes through the items.
+#[derive(Default)]
+struct Importer {
+    auth: Map<String, Value>,
+    variables: Map<String, Value>,
+    notes: Vec<Note>,
+    /// The variable a token request stored its token in → the profile that replaced it.
+    token_vars: IndexMap<String, String>,
+    /// The paths of the token requests, which are not requests any more.
+    token_items: Vec<String>,
+    base_var: Option<String>,
+}
+
+impl Importer {
+    fn note(&mut self, item: &Item, text: String) {
+        self.notes.push(Note {
+            item: item.path.clone(),
+            text,
+        });
+    }
+
+    /// Token requests become auth profiles; the variables that held tokens are dropped.
+    fn token_profiles(&mut self, items: &[Item]) {
+        for item in items {
+            let Some((profile, name)) = token_request(item) else {
+                continue;
+            };
+            if profile["authority_host"] == "{{authority_host}}"
+                && !self.variables.contains_key("authority_host")
+            {
+                self.variables.insert(
+                    "authority_host".into(),
+                    json!(authority_preset(&item.request.url)),
+                );
+            }
+            let mut t = Translated::default();
+            for (_, src) in &item.test {
+                let _ = translate(src, &mut t);
+            }
+            let var = t.token_var.clone().unwrap_or_else(|| "bearerToken".into());
+            let name = if self.auth.contains_key(&name) {
+                format!("{name}_{}", self.auth.len() + 1)
+            } else {
+                name
+            };
+            self.auth.insert(name.clone(), profile);
+            self.token_vars.insert(var, name.clone());
+            self.token_items.push(item.path.clone());
+            self.note(item, format!("the token request became the auth profile `{name}`; fhircheck gets the token itself"));
         }
-        let mut t = Translated::default();
+        for var in self.token_vars.keys() {
+            self.variables.remove(var);
+        }
+    }
+
+    /// Scripts that could not be translated are listed, line by line.
+    fn script_notes(&mut self, item: &Item, t: &mut Translated) {
         for (label, src) in &item.test {
-            for line in translate(src, &mut t) {
-                notes.push(Note {
-                    item: item.path.clone(),
-                    text: format!("test script of \"{label}\": `{line}`"),
-                });
+            for line in translate(src, t) {
+                self.note(item, format!("test script of \"{label}\": `{line}`"));
             }
         }
         for (label, src) in &item.prerequest {
@@ -347,32 +359,28 @@ pub fn convert(c: &Collection, env: Option<&crate::collection::Environment>) -> 
                 .lines()
                 .filter(|l| !l.trim().is_empty() && !l.trim().starts_with("//"))
             {
-                notes.push(Note {
-                    item: item.path.clone(),
-                    text: format!("prerequest script of \"{label}\": `{}`", line.trim()),
-                });
+                self.note(
+                    item,
+                    format!("prerequest script of \"{label}\": `{}`", line.trim()),
+                );
             }
         }
-        let mut url = item.request.url.clone();
-        if let Some(b) = &base_var {
-            if let Some(rest) = url.strip_prefix(&format!("{{{{{b}}}}}")) {
-                url = rest.trim_start_matches('/').to_string();
-            }
-        }
-        let mut r = json!({"name": item.name, "method": item.request.method, "url": url});
+    }
+
+    /// The headers to keep, and the profile an Authorization header or the item's auth names.
+    fn headers_and_auth(&mut self, item: &Item) -> (Map<String, Value>, Option<String>) {
         let mut headers = Map::new();
         let mut profile: Option<String> = None;
         for (k, v) in &item.request.headers {
-            if k.eq_ignore_ascii_case("authorization") {
-                if let Some(var) = v
-                    .strip_prefix("Bearer {{")
-                    .and_then(|x| x.strip_suffix("}}"))
-                {
-                    if let Some(p) = token_vars.get(var) {
-                        profile = Some(p.clone());
-                        continue;
-                    }
-                }
+            let token_var = v
+                .strip_prefix("Bearer {{")
+                .and_then(|x| x.strip_suffix("}}"));
+            if let Some(p) = token_var
+                .filter(|_| k.eq_ignore_ascii_case("authorization"))
+                .and_then(|var| self.token_vars.get(var))
+            {
+                profile = Some(p.clone());
+                continue;
             }
             headers.insert(k.clone(), json!(v));
         }
@@ -382,115 +390,167 @@ pub fn convert(c: &Collection, env: Option<&crate::collection::Environment>) -> 
                 match token
                     .strip_prefix("{{")
                     .and_then(|x| x.strip_suffix("}}"))
-                    .and_then(|v| token_vars.get(v))
+                    .and_then(|v| self.token_vars.get(v))
                 {
                     Some(p) => profile = Some(p.clone()),
                     None => {
-                        let name = "bearer".to_string();
-                        auth.entry(name.clone())
+                        self.auth
+                            .entry("bearer".to_string())
                             .or_insert_with(|| json!({"type": "bearer", "token": token}));
-                        profile = Some(name);
+                        profile = Some("bearer".into());
                     }
                 }
             }
             Some(a) if a.kind == "noauth" => profile = profile.or(Some("none".into())),
             Some(a) if a.kind == "oauth2" => profile = profile.or(Some("oauth2".into())),
             Some(a) if a.kind == "basic" || a.kind == "apikey" => {
-                notes.push(Note {
-                    item: item.path.clone(),
-                    text: format!("{} auth is not translated: set the header yourself", a.kind),
-                });
+                let kind = a.kind.clone();
+                self.note(
+                    item,
+                    format!("{kind} auth is not translated: set the header yourself"),
+                );
             }
             _ => {}
         }
-        let is_json_body = matches!(&item.request.body, Body::Raw(t, _) if serde_json::from_str::<Value>(t).is_ok());
-        if is_json_body {
-            headers.retain(|k, _| !k.eq_ignore_ascii_case("content-type"));
-        }
-        match &item.request.body {
-            Body::None => {}
-            Body::Raw(text, lang) => match serde_json::from_str::<Value>(text) {
-                Ok(v) => r["body"] = json!({"json": v}),
-                Err(_) => {
-                    let ct = item
-                        .request
-                        .headers
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-                        .map(|(_, v)| v.clone());
-                    headers.retain(|k, _| !k.eq_ignore_ascii_case("content-type"));
-                    let ct = ct.unwrap_or_else(|| {
-                        if lang.as_deref() == Some("json") {
-                            "application/json".into()
-                        } else {
-                            "text/plain".into()
-                        }
-                    });
-                    r["body"] = json!({"text": text, "content_type": ct});
-                }
-            },
-            Body::UrlEncoded(f) | Body::FormData(f) => {
-                headers.retain(|k, _| !k.eq_ignore_ascii_case("content-type"));
-                r["body"] = json!({"form": f.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()});
+        (headers, profile)
+    }
+
+    /// One request in the native format.
+    fn request(&mut self, item: &Item) -> Value {
+        let mut t = Translated::default();
+        self.script_notes(item, &mut t);
+        let mut url = item.request.url.clone();
+        if let Some(b) = &self.base_var {
+            if let Some(rest) = url.strip_prefix(&format!("{{{{{b}}}}}")) {
+                url = rest.trim_start_matches('/').to_string();
             }
+        }
+        let mut r = json!({"name": item.name, "method": item.request.method, "url": url});
+        let (mut headers, profile) = self.headers_and_auth(item);
+        if let Some(body) = request_body(item, &mut headers) {
+            r["body"] = body;
         }
         if !headers.is_empty() {
             r["headers"] = Value::Object(headers);
         }
-        match profile {
-            Some(p) => r["auth"] = json!(p),
-            None if default_auth.is_none() && auth.len() > 1 => {}
-            None => {}
+        if let Some(p) = profile {
+            r["auth"] = json!(p);
         }
         if !t.captures.is_empty() {
             r["capture"] = json!(t.captures);
         }
-        let mut expect = Map::new();
-        match t.status {
-            Some(s) => {
-                expect.insert("status".into(), s);
-            }
-            None => notes.push(Note {
-                item: item.path.clone(),
-                text: "no status check was found: fhircheck expects a 2xx answer".into(),
-            }),
+        if t.status.is_none() {
+            self.note(
+                item,
+                "no status check was found: fhircheck expects a 2xx answer".into(),
+            );
         }
-        if !t.headers.is_empty() {
-            expect.insert("headers".into(), json!(t.headers));
-        }
-        if !t.json.is_empty() {
-            expect.insert("json".into(), json!(t.json));
-        }
-        if let Some(rt) = t.resource_type {
-            expect.insert("resource_type".into(), json!(rt));
-        }
-        r["expect"] = Value::Object(expect);
+        r["expect"] = expectations(t);
         if !item.folders.is_empty() {
             r["description"] = json!(format!("from folder {}", item.folders.join(" / ")));
         }
-        requests.push(r);
-        count += 1;
+        r
     }
+}
+
+/// The body in the native format; the Content-Type header goes when the body implies it.
+fn request_body(item: &Item, headers: &mut Map<String, Value>) -> Option<Value> {
+    let drop_content_type =
+        |h: &mut Map<String, Value>| h.retain(|k, _| !k.eq_ignore_ascii_case("content-type"));
+    match &item.request.body {
+        Body::None => None,
+        Body::Raw(text, lang) => match serde_json::from_str::<Value>(text) {
+            Ok(v) => {
+                drop_content_type(headers);
+                Some(json!({"json": v}))
+            }
+            Err(_) => {
+                let ct = item
+                    .request
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| v.clone());
+                drop_content_type(headers);
+                let ct = ct.unwrap_or_else(|| {
+                    if lang.as_deref() == Some("json") {
+                        "application/json".into()
+                    } else {
+                        "text/plain".into()
+                    }
+                });
+                Some(json!({"text": text, "content_type": ct}))
+            }
+        },
+        Body::UrlEncoded(f) | Body::FormData(f) => {
+            drop_content_type(headers);
+            Some(
+                json!({"form": f.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()}),
+            )
+        }
+    }
+}
+
+/// The `expect` block of what the test scripts checked.
+fn expectations(t: Translated) -> Value {
+    let mut expect = Map::new();
+    if let Some(s) = t.status {
+        expect.insert("status".into(), s);
+    }
+    if !t.headers.is_empty() {
+        expect.insert("headers".into(), json!(t.headers));
+    }
+    if !t.json.is_empty() {
+        expect.insert("json".into(), json!(t.json));
+    }
+    if let Some(rt) = t.resource_type {
+        expect.insert("resource_type".into(), json!(rt));
+    }
+    Value::Object(expect)
+}
+
+/// Converts `c`; `env` gives variable names and non-secret values to carry over.
+pub fn convert(c: &Collection, env: Option<&crate::collection::Environment>) -> Converted {
+    let items = model::flatten(c);
+    let mut im = Importer {
+        variables: carried_variables(c, env),
+        base_var: base_variable(&items),
+        ..Default::default()
+    };
+    im.token_profiles(&items);
+    let mut default_auth = None;
+    if let Some(a) = c.auth.as_ref().and_then(Auth::from_value) {
+        if a.kind == "oauth2" {
+            im.auth.insert("oauth2".into(), oauth2_profile(&a));
+            default_auth = Some("oauth2".to_string());
+        }
+    }
+    let token_items = std::mem::take(&mut im.token_items);
+    let requests: Vec<Value> = items
+        .iter()
+        .filter(|item| !token_items.contains(&item.path))
+        .map(|item| im.request(item))
+        .collect();
     let mut out = json!({
-        "$schema": "https://fhircheck.invalid/collection.schema.json",
+        "$schema": "./collection.schema.json",
         "name": c.info.name,
         "description": format!("Imported from the Postman collection \"{}\".", c.info.name),
     });
-    out["$schema"] = json!("./collection.schema.json");
-    if let Some(b) = &base_var {
+    if let Some(b) = &im.base_var {
         out["base_url"] = json!(format!("{{{{{b}}}}}"));
     }
-    if !variables.is_empty() {
-        out["variables"] = Value::Object(variables);
+    if !im.variables.is_empty() {
+        out["variables"] = Value::Object(im.variables);
     }
-    if !auth.is_empty() {
-        out["auth"] = Value::Object(auth);
+    if !im.auth.is_empty() {
+        out["auth"] = Value::Object(im.auth);
     }
     out["default_auth"] = json!(default_auth.unwrap_or_else(|| "none".into()));
+    let count = requests.len();
     out["requests"] = Value::Array(requests);
     Converted {
         collection: out,
-        notes,
+        notes: im.notes,
         requests: count,
     }
 }

@@ -2,7 +2,7 @@
 //! needs fixing with cause and fix, every request with its checks, and the decoded claims.
 
 use crate::diagnose::{self, Diagnosis};
-use crate::result::{Outcome, RunResult, Step};
+use crate::result::{Outcome, RequestStep, RunResult, Step, TokenStep};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -52,7 +52,8 @@ fn diagnosis_html(d: &Diagnosis) -> String {
     )
 }
 
-pub fn render(result: &RunResult) -> String {
+/// The page's head and the counts.
+fn page_header(result: &RunResult) -> String {
     let t = result.totals();
     let passed = result.exit_code() == crate::exit::ExitCode::Success;
     let mut h = String::new();
@@ -84,8 +85,51 @@ pub fn render(result: &RunResult) -> String {
         h.push_str(&format!("<div class=\"count\"><b>{n}</b>{label}</div>"));
     }
     h.push_str("</div></header><main>");
+    h
+}
 
-    // What needs fixing, first.
+/// A failed request, what was expected and found, and its diagnosis.
+fn failure_section(
+    r: &RequestStep,
+    claims: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> String {
+    let mut fixes = String::new();
+    let mut name = r.folders.clone();
+    name.push(r.name.clone());
+    fixes.push_str(&format!(
+        "<section class=\"failure\" data-request=\"{}\"><h3 class=\"fail\">{} <code>{} {}</code> → {}</h3>",
+        esc(&r.name),
+        esc(&name.join(" / ")),
+        esc(&r.method),
+        esc(&r.url),
+        r.status.map_or("no answer".into(), |s| s.to_string())
+    ));
+    if let Outcome::Error(e) = &r.outcome {
+        fixes.push_str(&format!("<p class=\"mono\">{}</p>", esc(e)));
+    }
+    for a in r.assertions.iter().filter(|a| !a.passed) {
+        fixes.push_str(&format!(
+            "<p><b>{}</b>: expected <code>{}</code>, actual <code>{}</code></p>",
+            esc(&a.name),
+            esc(&a.expected),
+            esc(&a.actual)
+        ));
+    }
+    for i in &r.issues {
+        fixes.push_str(&format!(
+            "<p>OperationOutcome: <code>{}</code></p>",
+            esc(&i.to_string())
+        ));
+    }
+    if let Some(d) = diagnose::request_with_claims(r, claims) {
+        fixes.push_str(&diagnosis_html(&d));
+    }
+    fixes.push_str("</section>");
+    fixes
+}
+
+/// "What needs fixing": failed tokens and requests, first on the page.
+fn fixes(result: &RunResult) -> String {
     let mut fixes = String::new();
     for c in &result.collections {
         let mut claims = None;
@@ -102,47 +146,108 @@ pub fn render(result: &RunResult) -> String {
                     }
                 },
                 Step::Request(r) if matches!(r.outcome, Outcome::Failed | Outcome::Error(_)) => {
-                    let mut name = r.folders.clone();
-                    name.push(r.name.clone());
-                    fixes.push_str(&format!(
-                        "<section class=\"failure\" data-request=\"{}\"><h3 class=\"fail\">{} <code>{} {}</code> → {}</h3>",
-                        esc(&r.name),
-                        esc(&name.join(" / ")),
-                        esc(&r.method),
-                        esc(&r.url),
-                        r.status.map_or("no answer".into(), |s| s.to_string())
-                    ));
-                    if let Outcome::Error(e) = &r.outcome {
-                        fixes.push_str(&format!("<p class=\"mono\">{}</p>", esc(e)));
-                    }
-                    for a in r.assertions.iter().filter(|a| !a.passed) {
-                        fixes.push_str(&format!(
-                            "<p><b>{}</b>: expected <code>{}</code>, actual <code>{}</code></p>",
-                            esc(&a.name),
-                            esc(&a.expected),
-                            esc(&a.actual)
-                        ));
-                    }
-                    for i in &r.issues {
-                        fixes.push_str(&format!(
-                            "<p>OperationOutcome: <code>{}</code></p>",
-                            esc(&i.to_string())
-                        ));
-                    }
-                    if let Some(d) = diagnose::request_with_claims(r, claims) {
-                        fixes.push_str(&diagnosis_html(&d));
-                    }
-                    fixes.push_str("</section>");
+                    fixes.push_str(&failure_section(r, claims));
                 }
                 Step::Request(_) => {}
             }
         }
     }
+    fixes
+}
+
+/// A token step, with its claims; open when it failed.
+fn token_details(tok: &TokenStep) -> String {
+    let mut h = String::new();
+    let ok = tok.result.is_ok();
+    h.push_str(&format!(
+        "<details class=\"token\"{}><summary><span class=\"badge {}\">{}</span><span>token <code>{}</code> ({})</span><span class=\"muted mono\">{}</span><span class=\"muted\">{} ms</span></summary><div>",
+        if ok { "" } else { " open" },
+        if ok { "pass" } else { "fail" },
+        if ok { "PASS" } else { "FAIL" },
+        esc(&tok.profile),
+        esc(&tok.label),
+        esc(tok.endpoint.as_deref().unwrap_or("")),
+        tok.duration_ms
+    ));
+    match &tok.result {
+        Ok(info) if info.is_jwt => {
+            h.push_str("<h3>Claims <span class=\"muted\">(decoded, signature not verified)</span></h3><table class=\"claims\">");
+            for (k, v) in &info.claims {
+                h.push_str(&format!(
+                    "<tr><th>{}</th><td class=\"mono\">{}</td></tr>",
+                    esc(k),
+                    esc(v)
+                ));
+            }
+            h.push_str("</table>");
+            for w in &info.warnings {
+                h.push_str(&format!("<p class=\"skipped\">warning: {}</p>", esc(w)));
+            }
+        }
+        Ok(_) => h.push_str("<p class=\"muted\">The token is opaque (not a JWT).</p>"),
+        Err(e) => h.push_str(&format!(
+            "<p class=\"mono fail\">{}</p>",
+            esc(&e.headline())
+        )),
+    }
+    h.push_str("</div></details>");
+    h
+}
+
+/// A request step, its checks and captures; open when it failed.
+fn request_details(r: &RequestStep) -> String {
+    let mut h = String::new();
+    let (class, label) = badge(&r.outcome);
+    let mut name = r.folders.clone();
+    name.push(r.name.clone());
+    h.push_str(&format!(
+        "<details class=\"request\" data-outcome=\"{class}\"{}><summary><span class=\"badge {class}\">{label}</span><span>{}</span><span class=\"muted mono\">{} {}</span><span>{}</span><span class=\"muted\">{} ms</span></summary><div>",
+        if matches!(r.outcome, Outcome::Failed | Outcome::Error(_)) { " open" } else { "" },
+        esc(&name.join(" / ")),
+        esc(&r.method),
+        esc(&r.url),
+        r.status.map_or("-".into(), |s| s.to_string()),
+        r.duration_ms
+    ));
+    if let Outcome::Skipped(why) | Outcome::Error(why) = &r.outcome {
+        h.push_str(&format!("<p class=\"{class}\">{}</p>", esc(why)));
+    }
+    if !r.assertions.is_empty() {
+        h.push_str("<table><tr><th></th><th>check</th><th>expected</th><th>actual</th></tr>");
+        for a in &r.assertions {
+            h.push_str(&format!(
+                "<tr><td class=\"{}\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
+                if a.passed { "pass" } else { "fail" },
+                if a.passed { "✔" } else { "✘" },
+                esc(&a.name),
+                esc(&a.expected),
+                esc(&a.actual)
+            ));
+        }
+        h.push_str("</table>");
+    }
+    if !r.captures.is_empty() {
+        h.push_str("<h3>Captured</h3><table>");
+        for (k, v) in &r.captures {
+            h.push_str(&format!(
+                "<tr><th>{}</th><td class=\"mono\">{}</td></tr>",
+                esc(k),
+                esc(v)
+            ));
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</div></details>");
+    h
+}
+
+pub fn render(result: &RunResult) -> String {
+    let mut h = page_header(result);
+    let fixes = fixes(result);
     if !fixes.is_empty() {
         h.push_str("<h2 id=\"failures\">What needs fixing</h2>");
         h.push_str(&fixes);
     }
-
     for c in &result.collections {
         h.push_str(&format!(
             "<h2>{} <span class=\"muted mono\">{}</span></h2>",
@@ -150,91 +255,10 @@ pub fn render(result: &RunResult) -> String {
             esc(&c.source)
         ));
         for step in &c.steps {
-            match step {
-                Step::Token(tok) => {
-                    let ok = tok.result.is_ok();
-                    h.push_str(&format!(
-                        "<details class=\"token\"{}><summary><span class=\"badge {}\">{}</span><span>token <code>{}</code> ({})</span><span class=\"muted mono\">{}</span><span class=\"muted\">{} ms</span></summary><div>",
-                        if ok { "" } else { " open" },
-                        if ok { "pass" } else { "fail" },
-                        if ok { "PASS" } else { "FAIL" },
-                        esc(&tok.profile),
-                        esc(&tok.label),
-                        esc(tok.endpoint.as_deref().unwrap_or("")),
-                        tok.duration_ms
-                    ));
-                    match &tok.result {
-                        Ok(info) if info.is_jwt => {
-                            h.push_str("<h3>Claims <span class=\"muted\">(decoded, signature not verified)</span></h3><table class=\"claims\">");
-                            for (k, v) in &info.claims {
-                                h.push_str(&format!(
-                                    "<tr><th>{}</th><td class=\"mono\">{}</td></tr>",
-                                    esc(k),
-                                    esc(v)
-                                ));
-                            }
-                            h.push_str("</table>");
-                            for w in &info.warnings {
-                                h.push_str(&format!(
-                                    "<p class=\"skipped\">warning: {}</p>",
-                                    esc(w)
-                                ));
-                            }
-                        }
-                        Ok(_) => {
-                            h.push_str("<p class=\"muted\">The token is opaque (not a JWT).</p>")
-                        }
-                        Err(e) => h.push_str(&format!(
-                            "<p class=\"mono fail\">{}</p>",
-                            esc(&e.headline())
-                        )),
-                    }
-                    h.push_str("</div></details>");
-                }
-                Step::Request(r) => {
-                    let (class, label) = badge(&r.outcome);
-                    let mut name = r.folders.clone();
-                    name.push(r.name.clone());
-                    h.push_str(&format!(
-                        "<details class=\"request\" data-outcome=\"{class}\"{}><summary><span class=\"badge {class}\">{label}</span><span>{}</span><span class=\"muted mono\">{} {}</span><span>{}</span><span class=\"muted\">{} ms</span></summary><div>",
-                        if matches!(r.outcome, Outcome::Failed | Outcome::Error(_)) { " open" } else { "" },
-                        esc(&name.join(" / ")),
-                        esc(&r.method),
-                        esc(&r.url),
-                        r.status.map_or("-".into(), |s| s.to_string()),
-                        r.duration_ms
-                    ));
-                    if let Outcome::Skipped(why) | Outcome::Error(why) = &r.outcome {
-                        h.push_str(&format!("<p class=\"{class}\">{}</p>", esc(why)));
-                    }
-                    if !r.assertions.is_empty() {
-                        h.push_str("<table><tr><th></th><th>check</th><th>expected</th><th>actual</th></tr>");
-                        for a in &r.assertions {
-                            h.push_str(&format!(
-                                "<tr><td class=\"{}\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
-                                if a.passed { "pass" } else { "fail" },
-                                if a.passed { "✔" } else { "✘" },
-                                esc(&a.name),
-                                esc(&a.expected),
-                                esc(&a.actual)
-                            ));
-                        }
-                        h.push_str("</table>");
-                    }
-                    if !r.captures.is_empty() {
-                        h.push_str("<h3>Captured</h3><table>");
-                        for (k, v) in &r.captures {
-                            h.push_str(&format!(
-                                "<tr><th>{}</th><td class=\"mono\">{}</td></tr>",
-                                esc(k),
-                                esc(v)
-                            ));
-                        }
-                        h.push_str("</table>");
-                    }
-                    h.push_str("</div></details>");
-                }
-            }
+            h.push_str(&match step {
+                Step::Token(tok) => token_details(tok),
+                Step::Request(r) => request_details(r),
+            });
         }
     }
     h.push_str("</main></body></html>\n");

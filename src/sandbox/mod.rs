@@ -289,6 +289,67 @@ fn respond(
 const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
 
+/// A token endpoint that fails and echoes the request it got, as some misconfigured gateways
+/// do: a target for proving that fhircheck masks what comes back.
+fn echo_token(authorization: Option<&str>, body: &[u8]) -> Response {
+    let received = String::from_utf8_lossy(body).into_owned();
+    let auth = authorization.unwrap_or("(none)");
+    respond(
+        400,
+        JSON,
+        vec![],
+        Some(json!({
+            "error": "invalid_request",
+            "error_description": format!("AADSTS50000: the gateway could not forward the request: {received} (authorization: {auth})\r\nTrace ID: {}", uuid::Uuid::new_v4()),
+            "error_codes": [50000],
+        })),
+    )
+}
+
+/// Entra's token endpoint, v1 or v2: a token, or Entra's error shape.
+fn entra_token(
+    st: &SandboxState,
+    tenant: &str,
+    v2: bool,
+    authorization: Option<&str>,
+    correlation: Option<&str>,
+    body: &[u8],
+) -> Response {
+    let correlation = correlation
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let no_store = vec![("Cache-Control", "no-store, no-cache".to_string())];
+    match token::issue(st, tenant, v2, authorization, body) {
+        Ok(v) => respond(200, JSON, no_store, Some(v)),
+        Err(e) => respond(
+            400,
+            JSON,
+            no_store,
+            Some(e.body(st.clock.now(), &correlation)),
+        ),
+    }
+}
+
+/// The tenant's OpenID discovery document, or Entra's unknown-tenant error.
+fn openid_configuration(st: &SandboxState, tenant: &str, v2: bool) -> Response {
+    match token::find_tenant(st, tenant) {
+        Some(t) => respond(200, JSON, vec![], Some(token::discovery(st, &t.id, v2))),
+        None => {
+            let e = token::EntraError {
+                code: 90002,
+                error: "invalid_tenant",
+                message: format!("Tenant '{tenant}' not found."),
+            };
+            respond(
+                400,
+                JSON,
+                vec![],
+                Some(e.body(st.clock.now(), &uuid::Uuid::new_v4().to_string())),
+            )
+        }
+    }
+}
+
 async fn handle(
     axum::extract::State(st): axum::extract::State<Arc<SandboxState>>,
     method: Method,
@@ -320,59 +381,21 @@ async fn handle(
     match (m, segs.as_slice()) {
         // A token endpoint that fails and echoes the request it got, as some misconfigured
         // gateways do: a target for proving that fhircheck masks what comes back.
-        ("POST", ["echo", "oauth2", "token"]) => {
-            let received = String::from_utf8_lossy(&body).into_owned();
-            let auth = header("authorization").unwrap_or("(none)");
-            respond(
-                400,
-                JSON,
-                vec![],
-                Some(json!({
-                    "error": "invalid_request",
-                    "error_description": format!("AADSTS50000: the gateway could not forward the request: {received} (authorization: {auth})\r\nTrace ID: {}", uuid::Uuid::new_v4()),
-                    "error_codes": [50000],
-                })),
-            )
-        }
+        ("POST", ["echo", "oauth2", "token"]) => echo_token(header("authorization"), &body),
         ("POST", [tenant, "oauth2", "token"]) | ("POST", [tenant, "oauth2", "v2.0", "token"]) => {
-            let v2 = segs.len() == 4;
-            let correlation = header("client-request-id")
-                .map(str::to_string)
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            match token::issue(&st, tenant, v2, header("authorization"), &body) {
-                Ok(v) => respond(
-                    200,
-                    JSON,
-                    vec![("Cache-Control", "no-store, no-cache".into())],
-                    Some(v),
-                ),
-                Err(e) => respond(
-                    400,
-                    JSON,
-                    vec![("Cache-Control", "no-store, no-cache".into())],
-                    Some(e.body(st.clock.now(), &correlation)),
-                ),
-            }
+            let correlation = header("client-request-id");
+            entra_token(
+                &st,
+                tenant,
+                segs.len() == 4,
+                header("authorization"),
+                correlation,
+                &body,
+            )
         }
         ("GET", [tenant, ".well-known", "openid-configuration"])
         | ("GET", [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
-            let v2 = segs.len() == 4;
-            match token::find_tenant(&st, tenant) {
-                Some(t) => respond(200, JSON, vec![], Some(token::discovery(&st, &t.id, v2))),
-                None => {
-                    let e = token::EntraError {
-                        code: 90002,
-                        error: "invalid_tenant",
-                        message: format!("Tenant '{tenant}' not found."),
-                    };
-                    respond(
-                        400,
-                        JSON,
-                        vec![],
-                        Some(e.body(st.clock.now(), &uuid::Uuid::new_v4().to_string())),
-                    )
-                }
-            }
+            openid_configuration(&st, tenant, segs.len() == 4)
         }
         ("POST", ["smart", "token"]) => match token::smart_token(&st, &body) {
             Ok(v) => respond(

@@ -95,6 +95,111 @@ fn basic_credentials(auth: Option<&str>) -> Option<(String, String)> {
     Some((dec(id), dec(secret)))
 }
 
+/// A form field's value.
+fn field<'a>(form: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The resource a token request asks for: v1 `resource=`, v2 `scope=<resource>/.default`.
+fn requested_resource(form: &[(String, String)], v2: bool) -> Result<String, EntraError> {
+    let get = |k: &str| field(form, k);
+    let missing = |p: &str| {
+        err(
+            900144,
+            "invalid_request",
+            format!("The request body must contain the following parameter: '{p}'."),
+        )
+    };
+    if v2 {
+        if get("resource").is_some() {
+            return Err(err(
+                901002,
+                "invalid_request",
+                "The 'resource' request parameter is not supported.",
+            ));
+        }
+        let scope = get("scope").ok_or_else(|| missing("scope"))?;
+        let scopes: Vec<&str> = scope.split_whitespace().collect();
+        if scopes.is_empty() {
+            return Err(err(
+                70011,
+                "invalid_scope",
+                "The provided request must include a 'scope' input parameter.",
+            ));
+        }
+        if scopes.len() > 1 {
+            return Err(err(700022, "invalid_scope", format!("The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.")));
+        }
+        let Some(res) = scopes[0].strip_suffix("/.default") else {
+            return Err(err(1002012, "invalid_scope", format!("The provided value for scope {} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scopes[0])));
+        };
+        Ok(res.to_string())
+    } else {
+        Ok(get("resource")
+            .ok_or_else(|| missing("resource"))?
+            .to_string())
+    }
+}
+
+/// Checks the client's secret or certificate assertion; true for a certificate.
+#[allow(clippy::too_many_arguments)]
+fn check_credential(
+    st: &SandboxState,
+    tenant: &Tenant,
+    tenant_segment: &str,
+    app: &Application,
+    v2: bool,
+    form: &[(String, String)],
+    basic: Option<&(String, String)>,
+    now: i64,
+) -> Result<bool, EntraError> {
+    let get = |k: &str| field(form, k);
+    let secret = get("client_secret")
+        .map(str::to_string)
+        .or_else(|| basic.map(|(_, s)| s.clone()));
+    let mut certificate = false;
+    match (secret, get("client_assertion")) {
+        (Some(s), _) => {
+            let known = app.secrets.iter().find(|c| c.value == s);
+            match known {
+                None => {
+                    return Err(err(7000215, "invalid_client", format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id)));
+                }
+                Some(c) if clock::parse_rfc3339(&c.expires).is_some_and(|e| e <= now) => {
+                    return Err(err(7000222, "invalid_client", format!("The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", app.client_id)));
+                }
+                Some(_) => {}
+            }
+        }
+        (None, Some(assertion)) => {
+            let path = if v2 {
+                "oauth2/v2.0/token"
+            } else {
+                "oauth2/token"
+            };
+            let token_urls = [
+                format!("{}/{tenant_segment}/{path}", st.base),
+                format!("{}/{}/{path}", st.base, tenant.id),
+            ];
+            verify_assertion(
+                st,
+                app,
+                get("client_assertion_type"),
+                assertion,
+                &token_urls,
+                now,
+            )?;
+            certificate = true;
+        }
+        (None, None) => {
+            return Err(err(7000218, "invalid_client", "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."));
+        }
+    }
+    Ok(certificate)
+}
+
 /// Handles `POST /{tenant}/oauth2/token` (v1) and `/{tenant}/oauth2/v2.0/token` (v2).
 pub fn issue(
     st: &SandboxState,
@@ -135,79 +240,18 @@ pub fn issue(
     let app = find_app(st, &client_id, &tenant.id).ok_or_else(|| {
         err(700016, "unauthorized_client", format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", tenant.domain.as_deref().unwrap_or(&tenant.id)))
     })?;
-    // The resource asked for.
-    let resource = if v2 {
-        if get("resource").is_some() {
-            return Err(err(
-                901002,
-                "invalid_request",
-                "The 'resource' request parameter is not supported.",
-            ));
-        }
-        let scope = get("scope").ok_or_else(|| missing("scope"))?;
-        let scopes: Vec<&str> = scope.split_whitespace().collect();
-        if scopes.is_empty() {
-            return Err(err(
-                70011,
-                "invalid_scope",
-                "The provided request must include a 'scope' input parameter.",
-            ));
-        }
-        if scopes.len() > 1 {
-            return Err(err(700022, "invalid_scope", format!("The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.")));
-        }
-        let Some(res) = scopes[0].strip_suffix("/.default") else {
-            return Err(err(1002012, "invalid_scope", format!("The provided value for scope {} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scopes[0])));
-        };
-        res.to_string()
-    } else {
-        get("resource")
-            .ok_or_else(|| missing("resource"))?
-            .to_string()
-    };
-    // The credential.
+    let resource = requested_resource(&form, v2)?;
     let now = st.clock.now();
-    let secret = get("client_secret")
-        .map(str::to_string)
-        .or_else(|| basic.as_ref().map(|(_, s)| s.clone()));
-    let mut certificate = false;
-    match (secret, get("client_assertion")) {
-        (Some(s), _) => {
-            let known = app.secrets.iter().find(|c| c.value == s);
-            match known {
-                None => {
-                    return Err(err(7000215, "invalid_client", format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id)));
-                }
-                Some(c) if clock::parse_rfc3339(&c.expires).is_some_and(|e| e <= now) => {
-                    return Err(err(7000222, "invalid_client", format!("The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", app.client_id)));
-                }
-                Some(_) => {}
-            }
-        }
-        (None, Some(assertion)) => {
-            let path = if v2 {
-                "oauth2/v2.0/token"
-            } else {
-                "oauth2/token"
-            };
-            let token_urls = [
-                format!("{}/{tenant_segment}/{path}", st.base),
-                format!("{}/{}/{path}", st.base, tenant.id),
-            ];
-            verify_assertion(
-                st,
-                app,
-                get("client_assertion_type"),
-                assertion,
-                &token_urls,
-                now,
-            )?;
-            certificate = true;
-        }
-        (None, None) => {
-            return Err(err(7000218, "invalid_client", "The request body must contain the following parameter: 'client_assertion' or 'client_secret'."));
-        }
-    }
+    let certificate = check_credential(
+        st,
+        tenant,
+        tenant_segment,
+        app,
+        v2,
+        &form,
+        basic.as_ref(),
+        now,
+    )?;
     let res_app = find_resource(st, &resource, &tenant.id).ok_or_else(|| {
         err(500011, "invalid_resource", format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", tenant.domain.as_deref().unwrap_or(&tenant.id)))
     })?;
@@ -386,36 +430,20 @@ fn mint(
     sign(&claims)
 }
 
-/// The SMART Backend Services authorization server's token endpoint (`/smart/token`):
-/// `private_key_jwt` checked against the client's registered JWKS (RS384 or ES384, by `kid`),
-/// `aud` the token URL, `iss` = `sub`, `exp` at most 5 minutes ahead, `jti` used once. Grants
-/// the requested scopes the client may have. Any authentication failure is `invalid_client`.
-pub fn smart_token(st: &SandboxState, body: &[u8]) -> Result<Value, (u16, Value)> {
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    let get = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
+type SmartError = (u16, Value);
+
+/// Checks a SMART client's assertion: a registered client, RS384/ES384 signed by a registered
+/// key, iss = sub, aud the token URL, exp at most 5 minutes ahead, a jti used once.
+fn verify_smart_assertion<'a>(
+    st: &'a SandboxState,
+    assertion: &str,
+) -> Result<(String, &'a super::registrations::SmartClient, i64), SmartError> {
+    let client_err = |d: &str| {
+        (
+            401,
+            json!({"error": "invalid_client", "error_description": d}),
+        )
     };
-    let e =
-        |code: u16, error: &str, d: String| (code, json!({"error": error, "error_description": d}));
-    if get("grant_type") != Some("client_credentials") {
-        return Err(e(
-            400,
-            "unsupported_grant_type",
-            "grant_type must be client_credentials".into(),
-        ));
-    }
-    let client_err = |d: &str| e(401, "invalid_client", d.to_string());
-    if get("client_assertion_type")
-        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-    {
-        return Err(client_err(
-            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ));
-    }
-    let assertion =
-        get("client_assertion").ok_or_else(|| client_err("client_assertion is missing"))?;
     let header = jsonwebtoken::decode_header(assertion)
         .map_err(|_| client_err("the client assertion is not a JWT"))?;
     let unverified = crate::auth::Claims::decode(assertion)
@@ -493,6 +521,40 @@ pub fn smart_token(st: &SandboxState, body: &[u8]) -> Result<Value, (u16, Value)
             "the assertion's jti is missing or was already used",
         ));
     }
+    Ok((iss, client, now))
+}
+
+/// The SMART Backend Services authorization server's token endpoint (`/smart/token`):
+/// `private_key_jwt` checked against the client's registered JWKS (RS384 or ES384, by `kid`),
+/// `aud` the token URL, `iss` = `sub`, `exp` at most 5 minutes ahead, `jti` used once. Grants
+/// the requested scopes the client may have. Any authentication failure is `invalid_client`.
+pub fn smart_token(st: &SandboxState, body: &[u8]) -> Result<Value, (u16, Value)> {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let get = |k: &str| {
+        form.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let e =
+        |code: u16, error: &str, d: String| (code, json!({"error": error, "error_description": d}));
+    if get("grant_type") != Some("client_credentials") {
+        return Err(e(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials".into(),
+        ));
+    }
+    let client_err = |d: &str| e(401, "invalid_client", d.to_string());
+    if get("client_assertion_type")
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return Err(client_err(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ));
+    }
+    let assertion =
+        get("client_assertion").ok_or_else(|| client_err("client_assertion is missing"))?;
+    let (iss, client, now) = verify_smart_assertion(st, assertion)?;
     let requested = get("scope").unwrap_or_default();
     let allowed = client.scopes.join(" ");
     let granted: Vec<&str> = requested
