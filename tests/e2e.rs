@@ -1,4 +1,4 @@
-//! fhircheck against servers nobody here wrote: oidc-provider (npm) as the OAuth2 issuer and
+//! fhircheck against servers nobody here wrote (`cargo test --test e2e`): oidc-provider (npm) as the OAuth2 issuer and
 //! Helios FHIR Server (`hfs`, crates.io) validating the issuer's JWTs. `.ci/run` installs both;
 //! every test starts its own pair on free loopback ports and stops them by process id when it
 //! ends. Readiness is what the servers say (`READY`, `/health`), never a fixed sleep.
@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{fhircheck, fixture, root, smoke, snap, Ran};
+mod common;
+
+use common::{fhircheck, fixture, free_port, root, settings, smoke, Ran};
 
 /// The FHIR audience when a test only needs tokens (nothing listens there).
 const NO_FHIR: &str = "http://127.0.0.1:9/fhir";
@@ -184,7 +186,7 @@ impl Stack {
         let mut last = String::new();
         // The port is free when asked for; another process may take it before HFS binds it.
         for _ in 0..3 {
-            let port = crate::free_port();
+            let port = free_port();
             let base = format!("http://127.0.0.1:{port}");
             // The issuer also grants `<base>/`: the trailing-slash audience mistake.
             let issuer = Issuer::start(&base, &[&format!("{base}/")]);
@@ -519,7 +521,7 @@ fn wrong_secret_and_unknown_resource_are_explained() {
     ]);
     assert_eq!(ran.code, 3);
     assert!(ran.stdout.contains("invalid_target"), "{}", ran.stdout);
-    snap!("e2e_issuer_invalid_target", crate::normalize(&ran.stdout));
+    snap!("e2e_issuer_invalid_target", ran.stdout);
 }
 
 #[test]
