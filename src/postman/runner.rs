@@ -851,3 +851,47 @@ fn apply(scopes: &mut Scopes, local: &mut Map<String, Value>, out: &script::Outp
         *target = m.clone();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collection() -> Collection {
+        serde_json::from_value(serde_json::json!({
+            "info": {"name": "c", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [
+                {"name": "A", "item": [
+                    {"name": "a1", "request": {"method": "GET", "url": "http://127.0.0.1:9/a1"}},
+                    {"name": "a2", "request": {"method": "GET", "url": "http://127.0.0.1:9/a2"}}
+                ]},
+                {"name": "b", "request": {"method": "GET", "url": "http://127.0.0.1:9/b"}}
+            ]
+        }))
+        .unwrap()
+    }
+
+    /// The progress total: what `--folder` keeps, times the iterations (`-n`, or the data rows).
+    #[test]
+    fn planned_counts_folders_and_iterations() {
+        let c = collection();
+        let plan =
+            |opts: &Options| PostmanDriver::new(&c, "c", Scopes::default(), opts, None).planned();
+        assert_eq!(plan(&Options::default()), 3);
+        let folder = Options {
+            folders: vec!["A".into()],
+            ..Options::default()
+        };
+        assert_eq!(plan(&folder), 2);
+        let iterations = Options {
+            folders: vec!["A".into()],
+            iterations: Some(4),
+            ..Options::default()
+        };
+        assert_eq!(plan(&iterations), 8);
+        let data = Options {
+            data: vec![Map::new(), Map::new()],
+            ..Options::default()
+        };
+        assert_eq!(plan(&data), 6);
+    }
+}

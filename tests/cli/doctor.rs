@@ -15,6 +15,54 @@ fn doctor(scenario: &str, expected_exit: i32, extra: &[&str]) {
     snap!(format!("doctor_{scenario}"), ran.snapshot());
 }
 
+/// `doctor -v`: every exchange doctor makes is traced, through the same path as `run -v`,
+/// credentials masked.
+#[test]
+fn verbose_traces_every_exchange() {
+    let t = Target::start("healthy");
+    let ran = fhircheck(&[
+        "doctor",
+        "-e",
+        t.env_file.to_str().unwrap(),
+        "--write",
+        "-v",
+    ]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let requests: Vec<&str> = ran.stderr.lines().filter(|l| l.starts_with("> ")).collect();
+    for (method, path) in [
+        ("GET", "/fhir/metadata"),
+        ("GET", "/fhir/.well-known/smart-configuration"),
+        ("GET", "/fhir/Patient?_count=1"),
+        ("POST", "/oauth2/token"),
+        ("GET", "/.well-known/openid-configuration"),
+        ("GET", "/discovery/keys"),
+        ("POST", "/fhir/Patient"),
+        ("DELETE", "/fhir/Patient/"),
+    ] {
+        assert!(
+            requests
+                .iter()
+                .any(|l| l.starts_with(&format!("> {method} ")) && l.contains(path)),
+            "no {method} {path} in the trace:\n{}",
+            requests.join("\n")
+        );
+    }
+    assert!(
+        requests.len() >= 9,
+        "anonymous read and token read both traced: {}",
+        requests.join("\n")
+    );
+    assert!(!ran
+        .stderr
+        .contains(fhircheck::sandbox::registrations::SECRET_VALUE));
+    assert!(
+        ran.stderr.contains("Authorization: Bearer ***")
+            || ran.stderr.contains("authorization: Bearer ***"),
+        "{}",
+        ran.stderr
+    );
+}
+
 #[test]
 fn healthy_with_write() {
     doctor("healthy", 0, &["--write"]);

@@ -382,3 +382,73 @@ fn import_validates_and_runs_with_the_same_outcome() {
     let ran = fhircheck(&["import", "postman", legacy().to_str().unwrap()]);
     snap!("import_legacy_notes", ran.stderr);
 }
+
+fn pm_scripts() -> String {
+    fixture("postman/pm-scripts.postman_collection.json")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn postman_runs_ride_out_throttling_with_retry() {
+    let t = Target::start("throttled");
+    let without = run_legacy(&t, &["-q"]);
+    assert_eq!(
+        without.code, 1,
+        "without --retry the 429s fail the status tests: {}",
+        without.stdout
+    );
+    let ran = run_legacy(&t, &["--retry", "2"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("after 429/503"),
+        "the report says requests were retried: {}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn postman_oauth2_token_comes_from_the_token_cache_on_the_second_run() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[]);
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            pm_scripts().leak() as &str,
+            "-e",
+            env.to_str().unwrap(),
+        ];
+        args.extend(["-q", "-v"]);
+        args.extend_from_slice(extra);
+        crate::fhircheck_env(&args, &[("FHIRCHECK_CACHE_DIR", dir)])
+    };
+    let token_requests = |r: &crate::Ran| {
+        r.stderr
+            .lines()
+            .filter(|l| l.starts_with("> POST ") && l.contains("/oauth2/v2.0/token"))
+            .count()
+    };
+    let first = run(&["--token-cache"]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    assert_eq!(token_requests(&first), 1, "one token for the whole run");
+    let second = run(&["--token-cache"]);
+    assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
+    assert_eq!(
+        token_requests(&second),
+        0,
+        "the second run sends no token request:\n{}",
+        second.stderr
+    );
+    let without = run(&[]);
+    assert_eq!(
+        token_requests(&without),
+        1,
+        "no cache without --token-cache"
+    );
+    for r in [&first, &second, &without] {
+        assert!(!r.stderr.contains(reg::SECRET_VALUE) && !r.stdout.contains(reg::SECRET_VALUE));
+    }
+}
