@@ -722,14 +722,7 @@ pub fn claim_findings(
     now: i64,
     server_now: Option<i64>,
 ) -> Vec<Finding> {
-    let roles: Vec<String> = match c.claims.get("roles") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => vec![],
-    };
+    let roles = c.strings("roles");
     let expected_tenant = authority.and_then(diagnose::tenant_of_authority);
     vec![
         diagnose::audience_finding(&c.audiences(), expected_aud, from),

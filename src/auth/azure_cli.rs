@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::claims::{number, Claims};
-use super::token::{aadsts_code, Token, TokenError};
+use super::claims::number;
+use super::token::{aadsts_code, text, Token, TokenError};
 use super::{Credential, Fields, ProfileError, ResolvedProfile, TokenAttempt};
 use crate::clock::Clock;
 use crate::secret::Secret;
@@ -96,19 +96,10 @@ async fn get_access_token(
             message: "the Azure CLI's answer has no accessToken".into(),
             code: None,
         })?;
-    let access = Secret::new(access);
-    let claims = Claims::decode(access.expose());
-    let expires_at = number(j.get("expires_on"))
-        .or_else(|| claims.as_ref().and_then(|c| c.time("exp")))
+    let mut t = Token::from_access(Secret::new(access));
+    t.expires_at = number(j.get("expires_on"))
+        .or(t.expires_at)
         .or(Some(now + 300));
-    Ok(Token {
-        access,
-        token_type: j
-            .get("tokenType")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        expires_at,
-        scope: None,
-        claims,
-    })
+    t.token_type = text(&j, "tokenType");
+    Ok(t)
 }

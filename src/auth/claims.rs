@@ -50,7 +50,12 @@ impl Claims {
 
     /// `aud` as a list (it may be a string or an array).
     pub fn audiences(&self) -> Vec<String> {
-        match self.claims.get("aud") {
+        self.strings("aud")
+    }
+
+    /// A claim that may be one string or an array of strings, as a list.
+    pub fn strings(&self, k: &str) -> Vec<String> {
+        match self.claims.get(k) {
             Some(Value::String(s)) => vec![s.clone()],
             Some(Value::Array(a)) => a
                 .iter()

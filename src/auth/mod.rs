@@ -347,18 +347,9 @@ pub async fn fetch(
             },
         ),
         Credential::Bearer(token) => {
-            let claims = Claims::decode(token.expose());
-            TokenAttempt::answered(
-                None,
-                None,
-                Ok(Token {
-                    expires_at: claims.as_ref().and_then(|c| c.time("exp")),
-                    access: token.clone(),
-                    token_type: Some("Bearer".into()),
-                    scope: None,
-                    claims,
-                }),
-            )
+            let mut t = Token::from_access(token.clone());
+            t.token_type = Some("Bearer".into());
+            TokenAttempt::answered(None, None, Ok(t))
         }
         Credential::Secret(post) | Credential::Oauth2(post) => {
             form::fetch(client, post, None, clock, tracer).await

@@ -18,6 +18,25 @@ pub struct Token {
     pub claims: Option<Claims>,
 }
 
+impl Token {
+    /// A token as it came: its claims decoded when it is a JWT, and their `exp` as its expiry.
+    pub fn from_access(access: Secret) -> Token {
+        let claims = Claims::decode(access.expose());
+        Token {
+            expires_at: claims.as_ref().and_then(|c| c.time("exp")),
+            access,
+            token_type: None,
+            scope: None,
+            claims,
+        }
+    }
+}
+
+/// A string field of a JSON answer.
+pub(super) fn text(j: &Map<String, Value>, k: &str) -> Option<String> {
+    j.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
 /// What went wrong getting a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -131,21 +150,13 @@ pub fn parse_token_response(status: u16, body: &str, now: i64) -> Result<Token, 
             message: "the answer has no access_token".into(),
         });
     };
-    let access = Secret::new(access);
-    let claims = Claims::decode(access.expose());
-    let expires_at = number(j.get("expires_on"))
+    let mut t = Token::from_access(Secret::new(access));
+    t.expires_at = number(j.get("expires_on"))
         .or_else(|| number(j.get("expires_in")).map(|s| now + s))
-        .or_else(|| claims.as_ref().and_then(|c| c.time("exp")));
-    Ok(Token {
-        access,
-        token_type: j
-            .get("token_type")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        expires_at,
-        scope: j.get("scope").and_then(Value::as_str).map(str::to_string),
-        claims,
-    })
+        .or(t.expires_at);
+    t.token_type = text(&j, "token_type");
+    t.scope = text(&j, "scope");
+    Ok(t)
 }
 
 /// `AADSTS7000215: Invalid client secret…` → 7000215.

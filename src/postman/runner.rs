@@ -380,40 +380,9 @@ impl<'a> PostmanDriver<'a> {
             url: item.request.url.clone(),
             body: None,
         };
-        for (label, src) in &item.prerequest {
-            let input = Input {
-                globals: self.scopes.globals.clone(),
-                collection: self.scopes.collection.clone(),
-                environment: self.scopes.environment.clone(),
-                data: self.data.clone(),
-                local: p.local.clone(),
-                request: ScriptRequest {
-                    url: p.url.clone(),
-                    method: item.request.method.clone(),
-                    headers: to_headers(&p.headers),
-                    body: body_text(&item.request.body),
-                },
-                response: None,
-                info: self.info(&item, "prerequest"),
-            };
-            let mut local = std::mem::take(&mut p.local);
-            let result = self.run_script(label, src, &input, &mut local, ctx);
-            p.local = local;
-            match result {
-                Ok(out) => {
-                    p.headers = out
-                        .headers
-                        .iter()
-                        .map(|h| (h.key.clone(), h.value.clone()))
-                        .collect();
-                    p.url = out.url.clone();
-                    p.tests.extend(out.tests);
-                    if out.next_set {
-                        p.next = Some(out.next);
-                    }
-                }
-                Err(e) => return Err((script_failure("prerequest", label, &e), p.next)),
-            }
+        let body = body_text(&item.request.body);
+        if let Err(e) = self.run_event("prerequest", &mut p, body, None, ctx) {
+            return Err((e, p.next));
         }
         Ok(p)
     }
@@ -476,7 +445,6 @@ impl<'a> PostmanDriver<'a> {
 
     /// The test scripts, collection first; `Err` is the failure of the one that threw.
     fn tests(&mut self, p: &mut Pending, answer: &Answer, ctx: &Context) -> Result<(), String> {
-        let item = self.items[p.item].clone();
         let reason = reqwest::StatusCode::from_u16(answer.status)
             .ok()
             .and_then(|s| s.canonical_reason())
@@ -489,7 +457,27 @@ impl<'a> PostmanDriver<'a> {
             body: answer.text(),
             response_time: crate::clock::millis(answer.duration),
         };
-        for (label, src) in &item.test {
+        let body = p.body.clone();
+        self.run_event("test", p, body, Some(response), ctx)
+    }
+
+    /// Runs one event's scripts on the pending request, collection first; a prerequest script may
+    /// change the request's URL and headers. `Err` is the failure of the script that threw.
+    fn run_event(
+        &mut self,
+        event: &str,
+        p: &mut Pending,
+        body: Option<String>,
+        response: Option<ScriptResponse>,
+        ctx: &Context,
+    ) -> Result<(), String> {
+        let item = self.items[p.item].clone();
+        let scripts = if event == "prerequest" {
+            &item.prerequest
+        } else {
+            &item.test
+        };
+        for (label, src) in scripts {
             let input = Input {
                 globals: self.scopes.globals.clone(),
                 collection: self.scopes.collection.clone(),
@@ -500,22 +488,26 @@ impl<'a> PostmanDriver<'a> {
                     url: p.url.clone(),
                     method: item.request.method.clone(),
                     headers: to_headers(&p.headers),
-                    body: p.body.clone(),
+                    body: body.clone(),
                 },
-                response: Some(response.clone()),
-                info: self.info(&item, "test"),
+                response: response.clone(),
+                info: self.info(&item, event),
             };
             let mut local = std::mem::take(&mut p.local);
             let result = self.run_script(label, src, &input, &mut local, ctx);
             p.local = local;
-            match result {
-                Ok(out) => {
-                    p.tests.extend(out.tests);
-                    if out.next_set {
-                        p.next = Some(out.next);
-                    }
-                }
-                Err(e) => return Err(script_failure("test", label, &e)),
+            let out = result.map_err(|e| script_failure(event, label, &e))?;
+            if response.is_none() {
+                p.headers = out
+                    .headers
+                    .iter()
+                    .map(|h| (h.key.clone(), h.value.clone()))
+                    .collect();
+                p.url = out.url.clone();
+            }
+            p.tests.extend(out.tests);
+            if out.next_set {
+                p.next = Some(out.next);
             }
         }
         Ok(())
