@@ -128,17 +128,6 @@ impl fmt::Display for AuthKind {
     }
 }
 
-/// Entra token endpoint version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
-pub enum EntraVersion {
-    /// `/{tenant}/oauth2/token` with `resource=`.
-    #[serde(rename = "v1")]
-    V1,
-    /// `/{tenant}/oauth2/v2.0/token` with `scope=<resource>/.default`.
-    #[serde(rename = "v2")]
-    V2,
-}
-
 /// How the client secret travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum ClientAuth {

@@ -396,15 +396,6 @@ impl Finding {
         self.evidence.push((name.to_string(), value.into()));
         self
     }
-
-    pub fn from_diagnosis(
-        check: &str,
-        status: Status,
-        summary: impl Into<String>,
-        d: Diagnosis,
-    ) -> Finding {
-        Finding::new(check, status, summary).because(d.cause, d.fix)
-    }
 }
 
 /// How a token's audience differs from the one the FHIR service expects.

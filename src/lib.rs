@@ -1,30 +1,31 @@
 //! fhircheck: proves a service client can reach a FHIR server, and says why when it cannot.
 //!
-//! Data flows one way: [`app`] (command line and configuration) → [`collection`] and
-//! [`vars`] → [`auth`] (token and claims) → [`exec`] (HTTP exchange, with the front ends [`native`], [`postman`] and [`doctor`]) → [`assertions`] → one
-//! [`result::RunResult`] → [`report`]. See ARCHITECTURE.md.
+//! Data flows one way: `app` (command line and configuration) → `collection` and `plan` →
+//! `vars` → `auth` (token and claims) → `exec` (the execution core, under the front ends
+//! `native`, `postman` and `doctor`) → `assertions` → one `result::RunResult` → `report` and
+//! `reporters`. See ARCHITECTURE.md. Only what the binary and the tests need is public.
 
 #![warn(clippy::too_many_lines)]
 
 pub mod app;
-pub mod assertions;
+mod assertions;
 pub mod auth;
-pub mod cli;
-pub mod clock;
+mod cli;
+mod clock;
 pub mod collection;
-pub mod diagnose;
-pub mod doctor;
-pub mod exec;
-pub mod exit;
-pub mod http;
-pub mod native;
+mod diagnose;
+mod doctor;
+mod exec;
+mod exit;
+mod http;
+mod native;
 pub mod plan;
 pub mod postman;
-pub mod report;
-pub mod reporters;
-pub mod result;
+mod report;
+mod reporters;
+mod result;
 pub mod sandbox;
-pub mod secret;
-pub mod text;
-pub mod token_cache;
-pub mod vars;
+mod secret;
+mod text;
+mod token_cache;
+mod vars;

@@ -27,7 +27,7 @@ pub use entra::{authority_base, AUTHORITY_PRESETS};
 pub use form::{FormPost, FormValue};
 pub use managed_identity::ManagedIdentity;
 pub use smart::{missing_scopes, parse_scope, SmartKey};
-pub use token::{aadsts_code, parse_token_response, Token, TokenError};
+pub use token::{parse_token_response, Token, TokenError};
 
 /// How a profile gets its token. Each kind carries exactly what it needs, so a profile that mixes
 /// kinds (a certificate and a static token, say) can not be built.
