@@ -121,7 +121,7 @@ impl CompiledExpect {
     }
 }
 
-/// What assertions look at.
+/// What assertions look at: a borrowed view of an `http::Answer`, with its body parsed once.
 pub struct ResponseView<'a> {
     pub status: u16,
     pub headers: &'a [(String, String)],
@@ -133,10 +133,7 @@ pub struct ResponseView<'a> {
 
 impl ResponseView<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::http::header(self.headers, name)
     }
 }
 

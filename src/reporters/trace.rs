@@ -99,9 +99,7 @@ fn body(bytes: &[u8], content_type: Option<&str>) -> String {
 }
 
 fn content_type(h: &[(String, String)]) -> Option<&str> {
-    h.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.as_str())
+    crate::http::header(h, "content-type")
 }
 
 /// The trace block of one exchange.
