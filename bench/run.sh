@@ -4,6 +4,9 @@
 #
 #   bench/run.sh                 # setup on first use (apt, newman, hurl: minutes), then every case
 #   ONLY='startup|smoke' bench/run.sh
+#   FC_BASELINE=/path/to/older/fhircheck bench/run.sh   # the same cases for an older build, tool
+#                                                       # name "fcbase", in the same run
+#   FC=/path/to/fhircheck bench/run.sh                  # a given build instead of building one
 #
 # Also prints the script engine's start-up and per-script cost (examples/script_cost.rs).
 set -euo pipefail
@@ -17,8 +20,11 @@ fi
 if [ ! -x "$WORK/newman/node_modules/.bin/newman" ] || [ ! -x "$WORK/hurl-root/bin/hurl" ]; then
   "$WORK/bench.sh" setup
 fi
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin fhircheck --example script_cost
-FC="$ROOT/target/release/fhircheck"
+if [ -z "${FC:-}" ]; then
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin fhircheck --example script_cost
+  FC="$ROOT/target/release/fhircheck"
+fi
+SCRIPT_COST=${SCRIPT_COST:-$(dirname "$FC")/examples/script_cost}
 python3 "$HERE/gen_bulk.py" "$WORK/fhircheck-bulk-1000.json"
 REPORTS="$WORK/fhircheck-reports"
 cat > "$WORK/fhircheck-cases.sh" <<CASES
@@ -32,7 +38,20 @@ add_case bulk/fhircheck-postman-n1000 fast 1000 "$FC run --quiet \$C/newman/bulk
 add_case bulk/fhircheck-junit1000     fast 1000 "$FC run --quiet -r json,junit --report-dir $REPORTS $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
 add_case big/fhircheck                fast 1    "$FC run --quiet $HERE/collections/big.json --var access_token=\$TOKEN"
 CASES
+if [ -n "${FC_BASELINE:-}" ]; then
+  cat >> "$WORK/fhircheck-cases.sh" <<CASES
+add_case startup/fcbase               fast 0    "$FC_BASELINE --version"
+add_case smoke/fcbase                 fast 3    "$FC_BASELINE run --quiet $HERE/collections/smoke.json"
+add_case bulk/fcbase-native1000       fast 1000 "$FC_BASELINE run --quiet $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
+add_case bulk/fcbase-postman1000      fast 1000 "$FC_BASELINE run --quiet \$C/newman/bulk-1000.postman_collection.json --env-var access_token=\$TOKEN"
+add_case big/fcbase                   fast 1    "$FC_BASELINE run --quiet $HERE/collections/big.json --var access_token=\$TOKEN"
+CASES
+fi
 EXTRA="$WORK/fhircheck-cases.sh" "$WORK/bench.sh"
 echo
 echo "== script engine (QuickJS via rquickjs)"
-"$ROOT/target/release/examples/script_cost"
+"$SCRIPT_COST"
+if [ -n "${FC_BASELINE:-}" ] && [ -x "$(dirname "$FC_BASELINE")/examples/script_cost" ]; then
+  echo "== script engine, baseline build"
+  "$(dirname "$FC_BASELINE")/examples/script_cost"
+fi
