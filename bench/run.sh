@@ -26,6 +26,12 @@ if [ -z "${FC:-}" ]; then
 fi
 SCRIPT_COST=${SCRIPT_COST:-$(dirname "$FC")/examples/script_cost}
 python3 "$HERE/gen_bulk.py" "$WORK/fhircheck-bulk-1000.json"
+python3 "$HERE/gen_big.py" "$WORK"
+# The 100 MB searchset gets its own route in the work copy of the fixture server's config.
+grep -q big100 "$WORK/nginx/nginx.conf.in" || sed -i 's#^        location / { return 404; }#        location = /fhir/Patient/big100 {\n            if ($http_authorization !~ "^Bearer .+") { return 401; }\n            alias /tmp/perf/data/bundle-100mb.json;\n        }\n        location / { return 404; }#' "$WORK/nginx/nginx.conf.in"
+# The --jobs cases: a threaded server that answers after 300 ms, on 127.0.0.1:18090.
+python3 "$HERE/slow_server.py" 18090 & SLOW_PID=$!
+trap 'kill $SLOW_PID 2>/dev/null || true' EXIT
 REPORTS="$WORK/fhircheck-reports"
 cat > "$WORK/fhircheck-cases.sh" <<CASES
 # sourced by bench.sh: \$TOKEN, \$C and \$P are the harness's
@@ -37,6 +43,13 @@ add_case bulk/fhircheck-postman1000   fast 1000 "$FC run --quiet \$C/newman/bulk
 add_case bulk/fhircheck-postman-n1000 fast 1000 "$FC run --quiet \$C/newman/bulk-one.postman_collection.json -n 1000 --env-var access_token=\$TOKEN"
 add_case bulk/fhircheck-junit1000     fast 1000 "$FC run --quiet -r json,junit --report-dir $REPORTS $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
 add_case big/fhircheck                fast 1    "$FC run --quiet $HERE/collections/big.json --var access_token=\$TOKEN"
+add_case big100/fhircheck             fast 1    "$FC run --quiet $WORK/fhircheck-big100.json --var access_token=\$TOKEN"
+add_case big100/curl                  fast 1    "curl -sS --fail -H 'Authorization: Bearer \$TOKEN' -o /dev/null \$BASE/fhir/Patient/big100"
+add_case big100/hurl                  fast 1    "\$HURL --test --jobs 1 --variable base_url=\$BASE --variable access_token=\$TOKEN $WORK/hurl-big100.hurl"
+add_case jobs/fhircheck-1             fast 1    "$FC run --quiet $WORK/fhircheck-jobs1.json"
+add_case jobs/fhircheck-6-jobs1       fast 6    "$FC run --quiet --jobs 1 $(echo "$WORK"/fhircheck-jobs{1,2,3,4,5,6}.json)"
+add_case jobs/fhircheck-6-jobs6       fast 6    "$FC run --quiet --jobs 6 $(echo "$WORK"/fhircheck-jobs{1,2,3,4,5,6}.json)"
+add_case jobs/hurl-6-jobs6            fast 6    "\$HURL --test --jobs 6 $(echo "$WORK"/hurl-jobs{1,2,3,4,5,6}.hurl)"
 CASES
 if [ -n "${FC_BASELINE:-}" ]; then
   cat >> "$WORK/fhircheck-cases.sh" <<CASES
@@ -45,6 +58,7 @@ add_case smoke/fcbase                 fast 3    "$FC_BASELINE run --quiet $HERE/
 add_case bulk/fcbase-native1000       fast 1000 "$FC_BASELINE run --quiet $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
 add_case bulk/fcbase-postman1000      fast 1000 "$FC_BASELINE run --quiet \$C/newman/bulk-1000.postman_collection.json --env-var access_token=\$TOKEN"
 add_case big/fcbase                   fast 1    "$FC_BASELINE run --quiet $HERE/collections/big.json --var access_token=\$TOKEN"
+add_case big100/fcbase                fast 1    "$FC_BASELINE run --quiet $WORK/fhircheck-big100.json --var access_token=\$TOKEN"
 CASES
 fi
 EXTRA="$WORK/fhircheck-cases.sh" "$WORK/bench.sh"

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::collection::{BundleExpect, JsonType};
+use crate::shape::Shape;
 use crate::text::{shorten, show};
 
 #[derive(Debug, Clone)]
@@ -282,6 +283,49 @@ fn json_results(expect: &CompiledExpect, json: &Value, out: &mut Vec<AssertionRe
     if let Some(b) = &expect.bundle {
         out.push(bundle_result(b, json));
     }
+}
+
+/// What of a JSON body the expectations read: the JSONPaths (whole where a value is compared,
+/// the outline where only a count, a type or a length is), `resourceType`, and a Bundle's type and
+/// entry count.
+pub fn shape(expect: &CompiledExpect) -> Shape {
+    let mut s = Shape::outline();
+    for check in &expect.json {
+        let only_outline = check
+            .predicates
+            .iter()
+            .all(|p| matches!(p, JsonPredicate::Count(_) | JsonPredicate::Type(_)));
+        let leaf = if only_outline {
+            Shape::outline()
+        } else {
+            Shape::whole()
+        };
+        s.merge(Shape::of_path(&check.path_text, leaf));
+    }
+    if expect.resource_type.is_some() || expect.bundle.is_some() {
+        s.merge(Shape::of_path("$.resourceType", Shape::whole()));
+    }
+    if expect.bundle.is_some() {
+        s.merge(Shape::of_path("$.type", Shape::whole()));
+        s.merge(Shape::of_path("$.entry", Shape::outline()));
+    }
+    if expect.no_error_outcome {
+        s.merge(outcome_shape());
+    }
+    s
+}
+
+/// What [`outcome_issues`] reads: an OperationOutcome's issues, and a Bundle entry's outcome.
+pub fn outcome_shape() -> Shape {
+    let mut s = Shape::outline();
+    for (path, leaf) in [
+        ("$.resourceType", Shape::whole()),
+        ("$.issue", Shape::whole()),
+        ("$.entry", Shape::entry_outcomes()),
+    ] {
+        s.merge(Shape::of_path(path, leaf));
+    }
+    s
 }
 
 /// Evaluates every expectation against a response.
@@ -622,5 +666,36 @@ mod tests {
         );
         assert_eq!(r[1].name, "body is JSON");
         assert!(r[1].actual.contains("<html>"));
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The shaped parse keeps every OperationOutcome the report shows, whatever else is kept.
+    #[test]
+    fn outcome_issues_survive_the_shaped_parse() {
+        let bundle = json!({
+            "resourceType": "Bundle", "type": "searchset",
+            "entry": [
+                {"resource": {"resourceType": "Patient", "id": "p1"}, "search": {"mode": "match"}},
+                {"resource": {"resourceType": "OperationOutcome", "issue": [{"severity": "warning", "code": "processing", "diagnostics": "too many"}]}, "search": {"mode": "outcome"}},
+                {"response": {"status": "400", "outcome": {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid"}]}}}
+            ]
+        });
+        let bytes = bundle.to_string();
+        let full = outcome_issues(&bundle);
+        assert_eq!(full.len(), 2);
+        let mut with_ids = outcome_shape();
+        with_ids.merge(Shape::of_path("$.entry[*].resource.id", Shape::whole()));
+        for shape in [outcome_shape(), with_ids] {
+            let v = shape.parse(bytes.as_bytes()).unwrap();
+            assert_eq!(outcome_issues(&v), full);
+        }
+        let oo = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "fatal", "code": "exception"}]});
+        let v = outcome_shape().parse(oo.to_string().as_bytes()).unwrap();
+        assert_eq!(outcome_issues(&v), outcome_issues(&oo));
     }
 }

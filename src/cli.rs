@@ -145,9 +145,10 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub struct VarArgs {
-    /// Environment file with variable values (fhircheck or Postman environment format)
+    /// Environment file with variable values (fhircheck or Postman environment format). `run`
+    /// takes it repeated: one run of every collection per environment (dev, test, prod…)
     #[arg(short = 'e', long = "env", value_name = "ENV_FILE")]
-    pub env: Option<PathBuf>,
+    pub env: Vec<PathBuf>,
     /// Set a variable, overriding the environment file and the collection (repeatable)
     #[arg(long = "var", visible_alias = "env-var", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub vars: Vec<(String, String)>,
@@ -174,6 +175,11 @@ pub struct RunArgs {
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// Runs at the same time: every collection, times every environment (-e repeated), is one
+    /// run with its own variables, tokens and cleanup. Their output is shown whole and in order.
+    /// Default: the number of CPUs
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

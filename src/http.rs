@@ -54,7 +54,7 @@ pub struct Exchange {
     pub request_body: Option<Vec<u8>>,
     pub status: Option<u16>,
     pub response_headers: Vec<(String, String)>,
-    pub response_body: Vec<u8>,
+    pub response_body: bytes::Bytes,
     pub duration: std::time::Duration,
     pub error: Option<String>,
 }
@@ -68,7 +68,8 @@ pub type Tracer = std::sync::Arc<dyn Fn(&Exchange) + Send + Sync>;
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// The body as it arrived, never copied: reports, checks and the trace borrow it.
+    pub body: bytes::Bytes,
     /// From sending the request to the end of the body, of the attempt reported.
     pub duration: Duration,
     /// Attempts answered 429/503 and retried before this one (`--retry`).
@@ -80,16 +81,22 @@ impl Answer {
         header(&self.headers, name)
     }
 
-    /// The body as text (invalid UTF-8 replaced).
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+    /// The body as text (invalid UTF-8 replaced), borrowed when it is valid UTF-8.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
     }
 
     /// The body as JSON, when it is a JSON object or array.
     pub fn json(&self) -> Option<serde_json::Value> {
+        self.json_shaped(&crate::shape::Shape::whole())
+    }
+
+    /// What `shape` keeps of the body, when it is a JSON object or array: one pass over the
+    /// bytes, only the kept parts allocated.
+    pub fn json_shaped(&self, shape: &crate::shape::Shape) -> Option<serde_json::Value> {
         let start = self.body.iter().position(|b| !b.is_ascii_whitespace())?;
         matches!(self.body[start], b'{' | b'[')
-            .then(|| serde_json::from_slice(&self.body[start..]).ok())
+            .then(|| shape.parse(&self.body[start..]).ok())
             .flatten()
     }
 }
@@ -142,6 +149,27 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Reads the whole body into one buffer, sized from `Content-Length` when the server gives
+/// one, so a large answer is held once and never copied while it grows.
+async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, String> {
+    // A length that is a lie must not reserve memory: the first 64 MiB at most up front.
+    let hint = resp.content_length().unwrap_or(0).min(64 << 20) as usize;
+    let mut buf = Vec::with_capacity(hint);
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(e) => {
+                return Err(format!(
+                    "the response body could not be read: {}",
+                    describe_error(&e)
+                ))
+            }
+        }
+    }
+    Ok(bytes::Bytes::from(buf))
+}
+
 /// Sends `req` and reads the whole answer; reports the exchange to `tracer`.
 pub async fn send(
     client: &reqwest::Client,
@@ -156,7 +184,7 @@ pub async fn send(
         request_body: req.body().and_then(|b| b.as_bytes()).map(<[u8]>::to_vec),
         status: None,
         response_headers: vec![],
-        response_body: vec![],
+        response_body: bytes::Bytes::new(),
         duration: Duration::ZERO,
         error: None,
     });
@@ -165,16 +193,7 @@ pub async fn send(
         let resp = client.execute(req).await.map_err(|e| describe_error(&e))?;
         let status = resp.status().as_u16();
         let headers = header_pairs(resp.headers());
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| {
-                format!(
-                    "the response body could not be read: {}",
-                    describe_error(&e)
-                )
-            })?
-            .to_vec();
+        let body = read_body(resp).await?;
         Ok::<Answer, String>(Answer {
             status,
             headers,

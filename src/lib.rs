@@ -26,6 +26,7 @@ mod reporters;
 mod result;
 pub mod sandbox;
 mod secret;
+mod shape;
 mod text;
 mod token_cache;
 mod vars;

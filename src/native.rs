@@ -184,7 +184,7 @@ impl Driver for NativeDriver<'_> {
             return vec![];
         };
         let body = answer.text();
-        let json = answer.json();
+        let json = answer.json_shaped(&req.body_shape);
         let view = ResponseView {
             status: answer.status,
             headers: &answer.headers,

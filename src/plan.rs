@@ -51,6 +51,8 @@ pub struct PlannedRequest {
     pub captures: Vec<(String, CompiledCapture)>,
     pub expect: CompiledExpect,
     pub cleanup: bool,
+    /// What of a JSON answer the expectations, the captures and the report read.
+    pub body_shape: crate::shape::Shape,
 }
 
 #[derive(Debug, Clone)]
@@ -366,7 +368,18 @@ fn plan_request(
         &format!("{place}.expect"),
         problems,
     );
+    let mut body_shape = crate::assertions::shape(&expect);
+    body_shape.merge(crate::assertions::outcome_shape());
+    for (_, c) in &captures {
+        if let CaptureSource::Json(path, _) = &c.source {
+            body_shape.merge(crate::shape::Shape::of_path(
+                path,
+                crate::shape::Shape::whole(),
+            ));
+        }
+    }
     Some(PlannedRequest {
+        body_shape,
         place,
         folders: folders.to_vec(),
         name: item.name.clone(),

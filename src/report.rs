@@ -224,6 +224,10 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
     out.push('\n');
     out.push_str(&table.to_string());
     out.push('\n');
+    if result.collections.len() > 1 {
+        out.push_str(&runs_table(result, style));
+        out.push('\n');
+    }
     out.push_str(&format!("total time {} ms\n", result.duration_ms));
 
     let failures = failure_blocks(result, style);
@@ -259,6 +263,39 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
     out
 }
 
+/// One row per run (collection × environment), when there are several.
+fn runs_table(result: &RunResult, style: &Style) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width.min(100))
+        .set_header(vec![
+            "run", "requests", "passed", "failed", "errors", "skipped", "result",
+        ]);
+    let num = |n: usize| Cell::new(n).set_alignment(CellAlignment::Right);
+    for c in &result.collections {
+        let t = c.totals();
+        // Plain words: the table measures its cells, and colour codes would count as width.
+        let verdict = match t.exit_code() {
+            crate::exit::ExitCode::Success => "passed",
+            crate::exit::ExitCode::Token => "no token",
+            crate::exit::ExitCode::Runtime => "errors",
+            _ => "failed",
+        };
+        table.add_row(vec![
+            Cell::new(format!("{}\n{}", c.name, c.source)),
+            num(t.requests),
+            num(t.passed),
+            num(t.failed),
+            num(t.errors),
+            num(t.skipped),
+            Cell::new(verdict),
+        ]);
+    }
+    table.to_string()
+}
+
 /// Only the failure blocks (for `token`).
 pub fn failures_only(result: &RunResult, style: &Style) -> String {
     failure_blocks(result, style)
@@ -282,52 +319,63 @@ fn failure_blocks(result: &RunResult, style: &Style) -> String {
             explained.push((d.check, n));
         }
     };
-    // The claims of the last token obtained, for explaining 401s.
-    let mut claims: Option<&serde_json::Map<String, serde_json::Value>> = None;
-    for step in result.collections.iter().flat_map(|c| &c.steps) {
-        match step {
-            Step::Token(t) => {
+    // With several runs, each failure says which run it is from.
+    let several = result.collections.len() > 1;
+    for c in &result.collections {
+        let run = if several {
+            format!("   run          {}\n", c.source)
+        } else {
+            String::new()
+        };
+        // The claims of the run's last token, for explaining 401s.
+        let mut claims: Option<&serde_json::Map<String, serde_json::Value>> = None;
+        for step in &c.steps {
+            if let Step::Token(t) = step {
                 if let Ok(info) = &t.result {
                     claims = Some(&info.raw_claims);
                 }
-                let Err(e) = &t.result else { continue };
-                n += 1;
-                out.push_str(&format!(
-                    "\n{n}) token `{}` could not be obtained\n",
-                    t.profile
-                ));
-                if let Some(ep) = &t.endpoint {
-                    out.push_str(&format!("   endpoint     {ep}\n"));
-                }
-                token_error_details(e, &mut out);
-                if let Some(d) = diagnose::token_error(e) {
-                    explain(d, n, &mut out);
-                }
             }
-            Step::Request(r) => {
-                if !matches!(r.outcome, Outcome::Failed | Outcome::Error(_)) {
-                    continue;
+            match step {
+                Step::Token(t) => {
+                    let Err(e) = &t.result else { continue };
+                    n += 1;
+                    out.push_str(&format!(
+                        "\n{n}) token `{}` could not be obtained\n{run}",
+                        t.profile
+                    ));
+                    if let Some(ep) = &t.endpoint {
+                        out.push_str(&format!("   endpoint     {ep}\n"));
+                    }
+                    token_error_details(e, &mut out);
+                    if let Some(d) = diagnose::token_error(e) {
+                        explain(d, n, &mut out);
+                    }
                 }
-                n += 1;
-                out.push_str(&format!(
-                    "\n{n}) {}  {} {}\n",
-                    name_of(r),
-                    r.method,
-                    path_of(&r.url)
-                ));
-                if let Outcome::Error(msg) = &r.outcome {
-                    out.push_str(&format!("   error        {msg}\n"));
-                }
-                for a in r.assertions.iter().filter(|a| !a.passed) {
-                    out.push_str(&format!("   {}\n", a.name));
-                    out.push_str(&format!("     expected   {}\n", a.expected));
-                    out.push_str(&format!("     actual     {}\n", a.actual));
-                }
-                for i in &r.issues {
-                    out.push_str(&format!("   OperationOutcome  {i}\n"));
-                }
-                if let Some(d) = diagnose::request_with_claims(r, claims) {
-                    explain(d, n, &mut out);
+                Step::Request(r) => {
+                    if !matches!(r.outcome, Outcome::Failed | Outcome::Error(_)) {
+                        continue;
+                    }
+                    n += 1;
+                    out.push_str(&format!(
+                        "\n{n}) {}  {} {}\n{run}",
+                        name_of(r),
+                        r.method,
+                        path_of(&r.url)
+                    ));
+                    if let Outcome::Error(msg) = &r.outcome {
+                        out.push_str(&format!("   error        {msg}\n"));
+                    }
+                    for a in r.assertions.iter().filter(|a| !a.passed) {
+                        out.push_str(&format!("   {}\n", a.name));
+                        out.push_str(&format!("     expected   {}\n", a.expected));
+                        out.push_str(&format!("     actual     {}\n", a.actual));
+                    }
+                    for i in &r.issues {
+                        out.push_str(&format!("   OperationOutcome  {i}\n"));
+                    }
+                    if let Some(d) = diagnose::request_with_claims(r, claims) {
+                        explain(d, n, &mut out);
+                    }
                 }
             }
         }

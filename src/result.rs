@@ -110,8 +110,41 @@ pub struct Totals {
 
 impl RunResult {
     pub fn totals(&self) -> Totals {
+        totals(self.collections.iter().flat_map(|c| &c.steps))
+    }
+
+    /// 3 when a token could not be obtained, else 4 on a runtime error, else 1 on a failed
+    /// expectation, else 0: the worst of every run.
+    pub fn exit_code(&self) -> ExitCode {
+        self.totals().exit_code()
+    }
+}
+
+impl CollectionResult {
+    pub fn totals(&self) -> Totals {
+        totals(&self.steps)
+    }
+}
+
+impl Totals {
+    /// What these counts mean for the process: the worst thing that happened.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.token_failures > 0 {
+            ExitCode::Token
+        } else if self.errors > 0 {
+            ExitCode::Runtime
+        } else if self.failed > 0 {
+            ExitCode::AssertionFailed
+        } else {
+            ExitCode::Success
+        }
+    }
+}
+
+fn totals<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Totals {
+    {
         let mut t = Totals::default();
-        for step in self.collections.iter().flat_map(|c| &c.steps) {
+        for step in steps {
             match step {
                 Step::Token(tok) => {
                     if tok.result.is_err() {
@@ -132,20 +165,5 @@ impl RunResult {
             }
         }
         t
-    }
-
-    /// 3 when a token could not be obtained, else 4 on a runtime error, else 1 on a failed
-    /// expectation, else 0.
-    pub fn exit_code(&self) -> ExitCode {
-        let t = self.totals();
-        if t.token_failures > 0 {
-            ExitCode::Token
-        } else if t.errors > 0 {
-            ExitCode::Runtime
-        } else if t.failed > 0 {
-            ExitCode::AssertionFailed
-        } else {
-            ExitCode::Success
-        }
     }
 }

@@ -48,6 +48,7 @@ async fn against(ep: &Endpoints, a: &DemoArgs, cfg: &Config) -> Outcome {
         quiet: a.output.quiet,
         progress: cfg.stderr_tty,
         target: Some(&ep.fhir_url),
+        parallel: 1,
     };
     let postman = crate::postman::runner::Options::default();
     let (result, _) = execute(&jobs, &postman, &ctx, &live).await;

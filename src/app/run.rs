@@ -31,6 +31,8 @@ pub(super) enum Job {
 /// Everything `run` decided before sending anything.
 struct RunSetup {
     jobs: Vec<(String, Job)>,
+    /// How many runs at the same time.
+    parallel: usize,
     postman: PostmanOptions,
     outputs: Outputs,
     ctx: Context,
@@ -128,14 +130,31 @@ fn outputs(a: &RunArgs, cfg: &Config) -> Result<Outputs, CliError> {
 
 impl RunSetup {
     fn from_args(a: &RunArgs, cfg: &Config) -> Result<RunSetup, CliError> {
-        let env_file = setup::load_env_file(a.vars.env.as_deref())?;
         let pm = &a.postman;
         let globals = setup::load_env_file(pm.globals.as_deref())?;
+        let mut envs = Vec::new();
+        for p in &a.vars.env {
+            envs.push((Some(p), Some(setup::load_environment(p)?)));
+        }
+        if envs.is_empty() {
+            envs.push((None, None));
+        }
+        let several = envs.len() > 1;
         let mut jobs = Vec::new();
         for path in &a.collections {
-            let job = load_job(path, a, env_file.as_ref(), globals.as_ref(), cfg)?;
-            jobs.push((path.display().to_string(), job));
+            for (env_path, env) in &envs {
+                let job = load_job(path, a, env.as_ref(), globals.as_ref(), cfg)?;
+                let source = match env_path.filter(|_| several) {
+                    Some(e) => format!("{} -e {}", path.display(), e.display()),
+                    None => path.display().to_string(),
+                };
+                jobs.push((source, job));
+            }
         }
+        let parallel = a.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            usize::from,
+        );
         let data = pm.data.as_deref().map(setup::load_data).transpose()?;
         let outputs = outputs(a, cfg)?;
         let postman = PostmanOptions {
@@ -160,6 +179,7 @@ impl RunSetup {
         .build(cfg)?;
         Ok(RunSetup {
             jobs,
+            parallel,
             postman,
             quiet: a.output.quiet || !outputs.cli,
             progress: cfg.stderr_tty && !a.reports.verbose,
@@ -178,16 +198,20 @@ pub(super) struct Live<'a> {
     pub progress: bool,
     /// Shown in each collection's header: what it runs against.
     pub target: Option<&'a str>,
+    /// Runs at the same time; above 1, each run's lines are held until it ends, then shown whole
+    /// and in input order.
+    pub parallel: usize,
 }
 
-/// The drivers of `jobs`, in order. `environment` receives a Postman run's final environment.
+/// The drivers of `jobs`, in order. `environments[i]` receives a Postman run's final environment.
 fn drivers<'a>(
     jobs: &'a [(String, Job)],
     postman: &'a PostmanOptions,
-    environment: &'a RefCell<Option<Map<String, Value>>>,
+    environments: &'a [RefCell<Option<Map<String, Value>>>],
 ) -> Vec<Box<dyn Driver + 'a>> {
     jobs.iter()
-        .map(|(source, job)| -> Box<dyn Driver + 'a> {
+        .zip(environments)
+        .map(|((source, job), env)| -> Box<dyn Driver + 'a> {
             match job {
                 Job::Native(plan, vars) => Box::new(NativeDriver::new(plan, vars.clone(), source)),
                 Job::Postman(c, scopes) => Box::new(PostmanDriver::new(
@@ -195,11 +219,86 @@ fn drivers<'a>(
                     source,
                     scopes.clone(),
                     postman,
-                    Some(environment),
+                    Some(env),
                 )),
             }
         })
         .collect()
+}
+
+/// The terminal's side of the events: lines as steps finish, runs shown whole and in order.
+struct Printer<'a> {
+    live: &'a Live<'a>,
+    planned: usize,
+    done: usize,
+    /// Lines held per run, while runs go at the same time.
+    held: Vec<String>,
+    finished: Vec<bool>,
+    /// The next run whose lines may be shown.
+    next: usize,
+}
+
+impl Printer<'_> {
+    fn show(&mut self, run: usize, text: &str) {
+        if self.live.quiet {
+            return;
+        }
+        if self.live.parallel > 1 && run != self.next {
+            if self.held.len() <= run {
+                self.held.resize(run + 1, String::new());
+            }
+            self.held[run].push_str(text);
+        } else {
+            out(text);
+        }
+    }
+
+    /// After run `run` ends: show every following run that has ended too, and what the next
+    /// running one has so far.
+    fn finished(&mut self, run: usize) {
+        if self.finished.len() <= run {
+            self.finished.resize(run + 1, false);
+        }
+        self.finished[run] = true;
+        while self.finished.get(self.next).copied().unwrap_or(false) {
+            self.next += 1;
+            if let Some(text) = self.held.get_mut(self.next).map(std::mem::take) {
+                if !self.live.quiet && !text.is_empty() {
+                    out(&text);
+                }
+            }
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        match event {
+            Event::RunStarted { planned } => self.planned = planned,
+            Event::CollectionStarted { run, name, source } => {
+                let header =
+                    report::collection_header(name, source, self.live.target, self.live.style);
+                self.show(run, &header);
+            }
+            Event::StepFinished { run, step } => {
+                if self.live.progress {
+                    // Clear the progress line before anything else is printed.
+                    eprint!("\r\x1b[2K");
+                }
+                self.show(run, &report::step_lines(step, self.live.style));
+                if let Step::Request(r) = step {
+                    self.done += 1;
+                    if self.live.progress && self.done < self.planned {
+                        eprint!(
+                            "[{}/{}] {}",
+                            self.done,
+                            self.planned,
+                            redact_for("terminal", &r.name)
+                        );
+                    }
+                }
+            }
+            Event::CollectionFinished { run } => self.finished(run),
+        }
+    }
 }
 
 /// Runs prepared collections through the core, printing as it goes; returns the run result and,
@@ -210,43 +309,29 @@ pub(super) async fn execute(
     ctx: &Context,
     live: &Live<'_>,
 ) -> (RunResult, Option<Map<String, Value>>) {
-    let environment = RefCell::new(None);
-    let mut drivers = drivers(jobs, postman, &environment);
-    let (mut planned, mut done) = (0, 0);
-    let mut observer = |event: Event<'_>| match event {
-        Event::RunStarted { planned: p } => planned = p,
-        Event::CollectionStarted { name, source } => {
-            if !live.quiet {
-                out(&report::collection_header(
-                    name,
-                    source,
-                    live.target,
-                    live.style,
-                ));
-            }
-        }
-        Event::StepFinished(step) => {
-            if live.progress {
-                // Clear the progress line before anything else is printed.
-                eprint!("\r\x1b[2K");
-            }
-            if !live.quiet {
-                out(&report::step_lines(step, live.style));
-            }
-            if let Step::Request(r) = step {
-                done += 1;
-                if live.progress && done < planned {
-                    eprint!("[{done}/{planned}] {}", redact_for("terminal", &r.name));
-                }
-            }
-        }
+    let environments: Vec<RefCell<Option<Map<String, Value>>>> =
+        jobs.iter().map(|_| RefCell::new(None)).collect();
+    let mut drivers = drivers(jobs, postman, &environments);
+    let mut printer = Printer {
+        live,
+        planned: 0,
+        done: 0,
+        held: vec![],
+        finished: vec![],
+        next: 0,
     };
-    let result = exec::run(&mut drivers, ctx, &mut observer).await;
+    let mut observer = |event: Event<'_>| printer.event(event);
+    let result = exec::run(&mut drivers, live.parallel, ctx, &mut observer).await;
     if live.progress {
         eprint!("\r\x1b[2K");
     }
     drop(drivers);
-    (result, environment.into_inner())
+    // The environment of the last Postman run, in input order.
+    let environment = environments
+        .into_iter()
+        .filter_map(RefCell::into_inner)
+        .last();
+    (result, environment)
 }
 
 pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
@@ -257,6 +342,7 @@ pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
         quiet: s.quiet,
         progress: s.progress,
         target: None,
+        parallel: s.parallel,
     };
     let (result, environment) = rt.block_on(execute(&s.jobs, &s.postman, &s.ctx, &live));
     if let (Some(p), Some(env)) = (&a.postman.export_environment, environment) {

@@ -44,6 +44,17 @@ pub(super) fn load_env_file(path: Option<&Path>) -> Result<Option<Environment>, 
     path.map(load_environment).transpose()
 }
 
+/// The one environment file of a command that checks one target (`doctor`, `token`).
+fn one_env_file(paths: &[PathBuf]) -> Result<Option<Environment>, CliError> {
+    match paths {
+        [] => Ok(None),
+        [one] => load_environment(one).map(Some),
+        _ => Err(usage(
+            "give this command one environment file (-e); `fhircheck run` takes several, one run each",
+        )),
+    }
+}
+
 /// The variable layers of a native run: collection < environment file < `--var`.
 fn variables(
     plan: &Plan,
@@ -244,7 +255,7 @@ pub(super) fn collection_and_profile(
     vars_args: &crate::cli::VarArgs,
     cfg: &Config,
 ) -> Result<ProfileSetup, CliError> {
-    let env_file = load_env_file(vars_args.env.as_deref())?;
+    let env_file = one_env_file(&vars_args.env)?;
     let (path, text) = match collection {
         Some(p) => (p.to_path_buf(), collection::read(p).map_err(usage)?),
         None => (PathBuf::from(SMOKE_SOURCE), SMOKE_COLLECTION.to_string()),

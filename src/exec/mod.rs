@@ -171,33 +171,55 @@ pub trait Driver {
     }
 }
 
-/// What the core reports while it runs; the terminal's live lines are made from these.
+/// What the core reports while it runs; the terminal's live lines are made from these. `run` is
+/// the index of the collection run, in input order: with `--jobs`, events of several runs
+/// arrive interleaved.
 pub enum Event<'a> {
-    /// Before anything is sent: how many requests all collections plan.
+    /// Before anything is sent: how many requests all runs plan.
     RunStarted {
         planned: usize,
     },
     CollectionStarted {
+        run: usize,
         name: &'a str,
         source: &'a str,
     },
-    StepFinished(&'a Step),
+    StepFinished {
+        run: usize,
+        step: &'a Step,
+    },
+    CollectionFinished {
+        run: usize,
+    },
 }
 
-/// Runs every driver in turn and returns the one run result.
+/// Runs every driver, `jobs` at a time on this thread, and returns the one run result with the
+/// collections in input order. Each run has its own driver (variables, cleanup) and its own
+/// tokens; they share the HTTP client and its connections.
 pub async fn run(
     drivers: &mut [Box<dyn Driver + '_>],
+    jobs: usize,
     ctx: &Context,
     observer: &mut dyn FnMut(Event<'_>),
 ) -> RunResult {
+    use futures_util::StreamExt;
     let started_at = ctx.clock.now();
     let started = std::time::Instant::now();
     let planned = drivers.iter().map(|d| d.planned()).sum();
     observer(Event::RunStarted { planned });
-    let mut collections = Vec::new();
-    for driver in drivers.iter_mut() {
-        collections.push(run_one(driver.as_mut(), ctx, observer).await);
-    }
+    // Runs are polled together on one thread: an event is delivered whole, never while another
+    // is being delivered.
+    let observer = std::cell::RefCell::new(observer);
+    let emit = |e: Event<'_>| (observer.borrow_mut())(e);
+    let collections = futures_util::stream::iter(
+        drivers
+            .iter_mut()
+            .enumerate()
+            .map(|(i, d)| run_one(i, d.as_mut(), ctx, &emit)),
+    )
+    .buffered(jobs.max(1))
+    .collect::<Vec<_>>()
+    .await;
     RunResult {
         collections,
         started_at,
@@ -222,13 +244,15 @@ fn bail_reason(step: &Step) -> Option<String> {
 }
 
 async fn run_one(
+    run: usize,
     driver: &mut (dyn Driver + '_),
     ctx: &Context,
-    observer: &mut dyn FnMut(Event<'_>),
+    emit: &dyn Fn(Event<'_>),
 ) -> CollectionResult {
     let started = std::time::Instant::now();
     let (name, source) = driver.name();
-    observer(Event::CollectionStarted {
+    emit(Event::CollectionStarted {
+        run,
         name: &name,
         source: &source,
     });
@@ -249,7 +273,7 @@ async fn run_one(
             }
         };
         for step in new_steps {
-            observer(Event::StepFinished(&step));
+            emit(Event::StepFinished { run, step: &step });
             if ctx.bail && !bailed {
                 if let Some(why) = bail_reason(&step) {
                     bailed = true;
@@ -259,6 +283,7 @@ async fn run_one(
             steps.push(step);
         }
     }
+    emit(Event::CollectionFinished { run });
     CollectionResult {
         name,
         source,

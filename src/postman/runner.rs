@@ -454,7 +454,7 @@ impl<'a> PostmanDriver<'a> {
             code: answer.status,
             status: reason,
             headers: to_headers(&answer.headers),
-            body: answer.text(),
+            body: answer.text().into_owned(),
             response_time: crate::clock::millis(answer.duration),
         };
         let body = p.body.clone();
@@ -620,7 +620,7 @@ impl Driver for PostmanDriver<'_> {
         }
         let script_error = self.tests(&mut p, answer, ctx).err();
         let assertions = test_assertions(&p.tests);
-        let json = answer.json();
+        let json = answer.json_shaped(&crate::assertions::outcome_shape());
         let mut step = label.answered(answer, json.as_ref());
         step.outcome = match &script_error {
             Some(e) => Outcome::Error(redact(e).into_owned()),
@@ -818,7 +818,7 @@ fn trace_logs(ctx: &Context, logs: &[String], label: &str) {
             request_body: None,
             status: None,
             response_headers: vec![],
-            response_body: vec![],
+            response_body: bytes::Bytes::new(),
             duration: Duration::ZERO,
             error: None,
         });

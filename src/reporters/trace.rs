@@ -150,7 +150,9 @@ mod tests {
             request_body: Some(b"grant_type=client_credentials&client_id=c&client_secret=s3cr3t&client_assertion=a.b.c".to_vec()),
             status: Some(200),
             response_headers: vec![("content-type".into(), "application/json".into())],
-            response_body: br#"{"token_type":"Bearer","access_token":"eyJ.x.y"}"#.to_vec(),
+            response_body: bytes::Bytes::from_static(
+                br#"{"token_type":"Bearer","access_token":"eyJ.x.y"}"#,
+            ),
             duration: std::time::Duration::from_millis(3),
             error: None,
         };

@@ -4,6 +4,7 @@
 mod credentials;
 mod doctor;
 mod errors;
+mod jobs;
 mod postman;
 mod reports;
 mod run;
