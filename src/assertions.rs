@@ -310,13 +310,18 @@ pub fn shape(expect: &CompiledExpect) -> Shape {
         s.merge(Shape::of_path("$.entry", Shape::outline()));
     }
     if expect.no_error_outcome {
-        s.merge(outcome_shape());
+        s.merge(outcome_shape().clone());
     }
     s
 }
 
 /// What [`outcome_issues`] reads: an OperationOutcome's issues, and a Bundle entry's outcome.
-pub fn outcome_shape() -> Shape {
+pub fn outcome_shape() -> &'static Shape {
+    static SHAPE: std::sync::OnceLock<Shape> = std::sync::OnceLock::new();
+    SHAPE.get_or_init(|| build_outcome_shape().settle())
+}
+
+fn build_outcome_shape() -> Shape {
     let mut s = Shape::outline();
     for (path, leaf) in [
         ("$.resourceType", Shape::whole()),
@@ -530,7 +535,12 @@ fn collect_outcome(json: &Value, out: &mut Vec<OutcomeIssue>) {
         .into_iter()
         .flatten()
     {
-        let text = |k: &str| issue.get(k).and_then(Value::as_str).map(str::to_string);
+        let text = |k: &str| {
+            issue
+                .get(k)
+                .and_then(Value::as_str)
+                .map(|s| crate::text::clean(s).into_owned())
+        };
         out.push(OutcomeIssue {
             severity: text("severity").unwrap_or_else(|| "error".into()),
             code: text("code").unwrap_or_else(|| "unknown".into()),
@@ -688,9 +698,9 @@ mod shape_tests {
         let bytes = bundle.to_string();
         let full = outcome_issues(&bundle);
         assert_eq!(full.len(), 2);
-        let mut with_ids = outcome_shape();
+        let mut with_ids = outcome_shape().clone();
         with_ids.merge(Shape::of_path("$.entry[*].resource.id", Shape::whole()));
-        for shape in [outcome_shape(), with_ids] {
+        for shape in [outcome_shape().clone(), with_ids] {
             let v = shape.parse(bytes.as_bytes()).unwrap();
             assert_eq!(outcome_issues(&v), full);
         }

@@ -175,6 +175,17 @@ pub struct RunArgs {
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// The largest answer to read, e.g. 64MiB, 500MB, 2GiB; a larger one is an error, read no
+    /// further than the limit
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Follow a redirect to another origin too (without the Authorization header); by default
+    /// only redirects within the request's own scheme, host and port are followed
+    #[arg(long)]
+    pub follow_cross_origin: bool,
+    /// Send credentials over plain http:// to hosts other than this machine (refused by default)
+    #[arg(long)]
+    pub allow_http: bool,
     /// Runs at the same time: every collection, times every environment (-e repeated), is one
     /// run with its own variables, tokens and cleanup. Their output is shown whole and in order.
     /// Default: the number of CPUs
@@ -275,6 +286,9 @@ pub struct TokenArgs {
     /// Delete the token cache and exit
     #[arg(long, exclusive = true)]
     pub clear_cache: bool,
+    /// Send credentials over plain http:// to hosts other than this machine (refused by default)
+    #[arg(long)]
+    pub allow_http: bool,
     /// Timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
@@ -301,6 +315,9 @@ pub struct DoctorArgs {
     /// Trace every HTTP exchange to stderr (credentials masked), as `run -v` does
     #[arg(short, long)]
     pub verbose: bool,
+    /// Send credentials over plain http:// to hosts other than this machine (refused by default)
+    #[arg(long)]
+    pub allow_http: bool,
     /// Per-request timeout in seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
@@ -393,6 +410,33 @@ pub struct DemoArgs {
     pub token_version: String,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `64MiB`, `500MB`, `2GiB`, `1048576`: a size in bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(digits);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size: write it like 64MiB, 500MB or 2GiB"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{s}`: the unit must be B, KB, KiB, MB, MiB, GB or GiB"
+            ))
+        }
+    };
+    n.checked_mul(factor)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("`{s}` is not a size fhircheck can use"))
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

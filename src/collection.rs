@@ -453,12 +453,12 @@ impl fmt::Display for LoadError {
         if let Some(src) = &self.source_line {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let caret_at = self.column.saturating_sub(1).min(src.len());
+            let caret_at = self.column.saturating_sub(1).min(src.chars().count());
             let shown: String = src.chars().take(160).collect();
             write!(
                 f,
                 "\n{pad} |\n{num} | {shown}\n{pad} | {}^",
-                " ".repeat(src[..caret_at].chars().count())
+                " ".repeat(caret_at)
             )?;
         }
         if let Some(hint) = &self.hint {
@@ -476,6 +476,8 @@ pub enum Format {
     Native,
     Postman,
     PostmanEnvironment,
+    /// Postman's format before v2: `requests` beside `order` or `folders`.
+    PostmanV1,
 }
 
 pub fn sniff(text: &str) -> Format {
@@ -484,9 +486,15 @@ pub fn sniff(text: &str) -> Format {
         info: Option<serde_json::Value>,
         item: Option<serde_json::Value>,
         values: Option<serde_json::Value>,
+        order: Option<serde_json::Value>,
+        folders: Option<serde_json::Value>,
     }
     match serde_json::from_str::<Probe>(text) {
         Ok(Probe { info: Some(_), .. }) | Ok(Probe { item: Some(_), .. }) => Format::Postman,
+        Ok(Probe { order: Some(_), .. })
+        | Ok(Probe {
+            folders: Some(_), ..
+        }) => Format::PostmanV1,
         Ok(Probe {
             values: Some(serde_json::Value::Array(_)),
             ..
@@ -495,8 +503,61 @@ pub fn sniff(text: &str) -> Format {
     }
 }
 
+/// Reads a collection, environment or data file. A UTF-8 byte-order mark is dropped, and every
+/// value the file gives a secret-named key (or marks `"secret": true`, or `"type": "secret"`) is
+/// registered with the redactor before anything from the file can be printed, errors included.
 pub fn read(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|e| LoadError {
+    let text = read_raw(path)?;
+    register_file_secrets(&text);
+    Ok(text)
+}
+
+/// Registers the values a JSON text gives secret-named keys, whether or not the text parses.
+pub fn register_file_secrets(text: &str) {
+    static PATTERNS: std::sync::OnceLock<[regex::Regex; 4]> = std::sync::OnceLock::new();
+    const STR: &str = r#""((?:[^"\\]|\\.)*)""#;
+    let patterns = PATTERNS.get_or_init(|| {
+        [
+            // "client_secret": "…"
+            format!(r#"{STR}\s*:\s*{STR}"#),
+            // {"value": "…", "secret": true}
+            format!(r#""value"\s*:\s*{STR}\s*,\s*"secret"\s*:\s*true"#),
+            // {"secret": true, "value": "…"}
+            format!(r#""secret"\s*:\s*true\s*,\s*"value"\s*:\s*{STR}"#),
+            // Postman: {"key": "clientSecret", "value": "…"} and {"value": "…", "type": "secret"}
+            format!(
+                r#""key"\s*:\s*{STR}\s*,\s*"value"\s*:\s*{STR}(\s*,\s*"type"\s*:\s*"secret")?"#
+            ),
+        ]
+        .map(|p| regex::Regex::new(&p).expect("a valid pattern"))
+    });
+    // A template names where the secret comes from; it is not the secret.
+    let add = |s: &str| {
+        let value =
+            serde_json::from_str::<String>(&format!("\"{s}\"")).unwrap_or_else(|_| s.to_string());
+        if !value.contains("{{") {
+            crate::secret::redactor().add(&value);
+        }
+    };
+    for c in patterns[0].captures_iter(text) {
+        if crate::vars::is_secret_name(&c[1]) {
+            add(&c[2]);
+        }
+    }
+    for p in &patterns[1..3] {
+        for c in p.captures_iter(text) {
+            add(&c[1]);
+        }
+    }
+    for c in patterns[3].captures_iter(text) {
+        if crate::vars::is_secret_name(&c[1]) || c.get(3).is_some() {
+            add(&c[2]);
+        }
+    }
+}
+
+fn read_raw(path: &Path) -> Result<String, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
         path: path.to_path_buf(),
         line: 0,
         column: 0,
@@ -504,11 +565,17 @@ pub fn read(path: &Path) -> Result<String, LoadError> {
         hint: (e.kind() == std::io::ErrorKind::NotFound)
             .then(|| "check the path; it is relative to the current directory".to_string()),
         source_line: None,
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
 }
 
 /// Parses `text` as `T`, turning serde's error into a [`LoadError`] with position and hint.
 pub fn parse<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T, LoadError> {
+    // Syntax first: a typo near the end must not be reported as a wrong field near the start.
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| positioned(path, text, &e))?;
     let mut de = serde_json::Deserializer::from_str(text);
     let value = T::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     value.map_err(|e| positioned(path, text, &e))
@@ -520,8 +587,12 @@ fn positioned(path: &Path, text: &str, e: &serde_json::Error) -> LoadError {
         Some(i) => full[..i].to_string(),
         None => full.clone(),
     };
-    let (mut line, mut column) = (e.line(), e.column());
+    let (mut line, byte_column) = (e.line(), e.column());
     let source_line = text.lines().nth(line.saturating_sub(1)).map(str::to_string);
+    // serde counts bytes; people count characters.
+    let mut column = source_line
+        .as_deref()
+        .map_or(byte_column, |src| char_column(src, byte_column));
     let mut hint = None;
     let mut message = message;
     if let Some(rest) = message.strip_prefix("unknown field `") {
@@ -557,7 +628,7 @@ fn positioned(path: &Path, text: &str, e: &serde_json::Error) -> LoadError {
         hint = Some("the file is not valid JSON here: look for a missing comma, quote or bracket just before this point".to_string());
         if e.is_eof() {
             line = text.lines().count().max(1);
-            column = text.lines().last().map(|l| l.len() + 1).unwrap_or(1);
+            column = text.lines().last().map_or(1, |l| l.chars().count() + 1);
         }
     } else if message.starts_with("missing field") {
         hint = Some("add the field to the object that ends here".to_string());
@@ -571,6 +642,15 @@ fn positioned(path: &Path, text: &str, e: &serde_json::Error) -> LoadError {
         hint,
         source_line,
     }
+}
+
+/// The 1-based character column of the 1-based byte column `byte_column` in `line`.
+fn char_column(line: &str, byte_column: usize) -> usize {
+    let mut at = byte_column.saturating_sub(1).min(line.len());
+    while !line.is_char_boundary(at) {
+        at -= 1;
+    }
+    line[..at].chars().count() + 1
 }
 
 /// The choice closest to `word`, if it is close enough to be a likely typo.
@@ -622,6 +702,16 @@ pub fn load_collection_str(path: &Path, text: &str) -> Result<Collection, LoadEr
                 column: 0,
                 message: "this looks like a Postman environment, not a collection".into(),
                 hint: Some("pass environments with -e; collections come as the positional argument".into()),
+                source_line: None,
+            })
+        }
+        Format::PostmanV1 => {
+            return Err(LoadError {
+                path: path.to_path_buf(),
+                line: 0,
+                column: 0,
+                message: "this is a Postman Collection v1 file, a format Postman itself no longer runs".into(),
+                hint: Some("open it in Postman and export it again as Collection v2.1 (… > Export > Collection v2.1)".into()),
                 source_line: None,
             })
         }

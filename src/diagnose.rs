@@ -393,7 +393,9 @@ impl Finding {
     }
 
     pub fn with(mut self, name: &str, value: impl Into<String>) -> Finding {
-        self.evidence.push((name.to_string(), value.into()));
+        let value = value.into();
+        self.evidence
+            .push((name.to_string(), crate::text::clean(&value).into_owned()));
         self
     }
 }

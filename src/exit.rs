@@ -13,6 +13,10 @@ pub enum ExitCode {
     Token = 3,
     /// A network or other runtime error.
     Runtime = 4,
+    /// Stopped by Ctrl-C (SIGINT) after the cleanup requests ran.
+    Interrupted = 130,
+    /// Stopped by SIGTERM (a CI job cancelled) after the cleanup requests ran.
+    Terminated = 143,
 }
 
 impl From<ExitCode> for std::process::ExitCode {
@@ -27,4 +31,6 @@ pub const HELP: &str = "Exit codes:
   1  an expectation failed (status, header, body, FHIR check)
   2  usage error: bad option, collection, environment or variable; nothing was sent
   3  a token could not be obtained (the token endpoint refused, or could not be reached)
-  4  a network or other runtime error while sending a request";
+  4  a network or other runtime error while sending a request
+  130, 143  stopped by Ctrl-C or SIGTERM: no new request was sent, `cleanup` requests ran,
+     reports were written marked as interrupted; a second signal stops at once";

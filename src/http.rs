@@ -2,15 +2,60 @@
 
 use std::time::Duration;
 
-/// One client per run: rustls, connection reuse, connect and per-request timeouts.
+/// The largest answer read unless `--max-body` says otherwise: 64 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 64 << 20;
+
+/// One client per run: rustls, connection reuse, connect and per-request timeouts. It follows
+/// no redirect by itself: `exec` decides which to follow (same origin only, unless asked), and
+/// token requests follow none, so a credential never travels on to an address nobody named.
 pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .user_agent(concat!("fhircheck/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10).min(timeout))
         .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::limited(5))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+/// What every exchange of a run goes through: the client, the `--verbose` tracer and the
+/// largest answer it reads.
+#[derive(Clone)]
+pub struct Http {
+    pub client: reqwest::Client,
+    pub tracer: Option<Tracer>,
+    /// `--max-body`, in bytes.
+    pub max_body: u64,
+}
+
+impl Http {
+    pub fn new(timeout: Duration, tracer: Option<Tracer>, max_body: u64) -> Result<Http, String> {
+        Ok(Http {
+            client: client(timeout)?,
+            tracer,
+            max_body,
+        })
+    }
+
+    /// A request to build, on this client.
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Sends `req`, reads the whole answer and shows the exchange to the tracer.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        send(self, req).await
+    }
+}
+
+/// "64 MiB" and the like, for messages.
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// "connection refused", "timed out", "dns error: …", with the innermost cause, which is the
@@ -74,6 +119,8 @@ pub struct Answer {
     pub duration: Duration,
     /// Attempts answered 429/503 and retried before this one (`--retry`).
     pub retries: u32,
+    /// The redirects before this answer, as "302 to URL" (the last one when not followed).
+    pub redirects: Vec<String>,
 }
 
 impl Answer {
@@ -150,13 +197,29 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
 }
 
 /// Reads the whole body into one buffer, sized from `Content-Length` when the server gives
-/// one, so a large answer is held once and never copied while it grows.
-async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, String> {
+/// one, so a large answer is held once and never copied while it grows. An answer larger than
+/// `max` is an error as soon as that is known, with at most `max` bytes read.
+async fn read_body(mut resp: reqwest::Response, max: u64) -> Result<bytes::Bytes, String> {
+    let too_large = |what: String| {
+        format!(
+            "the answer is larger than --max-body {} ({what}); nothing more was read: raise --max-body if the answer is expected to be that large",
+            size_text(max)
+        )
+    };
+    if let Some(n) = resp.content_length().filter(|n| *n > max) {
+        return Err(too_large(format!("Content-Length: {n}")));
+    }
     // A length that is a lie must not reserve memory: the first 64 MiB at most up front.
-    let hint = resp.content_length().unwrap_or(0).min(64 << 20) as usize;
+    let hint = resp.content_length().unwrap_or(0).min(max).min(64 << 20) as usize;
     let mut buf = Vec::with_capacity(hint);
     loop {
         match resp.chunk().await {
+            Ok(Some(chunk)) if (buf.len() + chunk.len()) as u64 > max => {
+                return Err(too_large(format!(
+                    "more than {} bytes arrived",
+                    buf.len() + chunk.len()
+                )));
+            }
             Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
             Ok(None) => break,
             Err(e) => {
@@ -170,12 +233,9 @@ async fn read_body(mut resp: reqwest::Response) -> Result<bytes::Bytes, String> 
     Ok(bytes::Bytes::from(buf))
 }
 
-/// Sends `req` and reads the whole answer; reports the exchange to `tracer`.
-pub async fn send(
-    client: &reqwest::Client,
-    req: reqwest::RequestBuilder,
-    tracer: Option<&Tracer>,
-) -> Result<Answer, String> {
+/// Sends `req` and reads the whole answer; reports the exchange to the tracer.
+async fn send(http: &Http, req: reqwest::RequestBuilder) -> Result<Answer, String> {
+    let (client, tracer) = (&http.client, http.tracer.as_ref());
     let req = req.build().map_err(|e| describe_error(&e))?;
     let mut ex = tracer.map(|_| Exchange {
         method: req.method().to_string(),
@@ -193,13 +253,14 @@ pub async fn send(
         let resp = client.execute(req).await.map_err(|e| describe_error(&e))?;
         let status = resp.status().as_u16();
         let headers = header_pairs(resp.headers());
-        let body = read_body(resp).await?;
+        let body = read_body(resp, http.max_body).await?;
         Ok::<Answer, String>(Answer {
             status,
             headers,
             body,
             duration: started.elapsed(),
             retries: 0,
+            redirects: vec![],
         })
     }
     .await;

@@ -205,8 +205,8 @@ impl Driver for NativeDriver<'_> {
         };
         let passed = results.iter().all(|a| a.passed);
         for a in &mut results {
-            a.actual = redact(&a.actual).into_owned();
-            a.expected = redact(&a.expected).into_owned();
+            a.actual = crate::exec::shown(&a.actual);
+            a.expected = crate::exec::shown(&a.expected);
         }
         let mut step = label.answered(answer, json.as_ref());
         step.outcome = if passed {

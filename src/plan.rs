@@ -369,7 +369,7 @@ fn plan_request(
         problems,
     );
     let mut body_shape = crate::assertions::shape(&expect);
-    body_shape.merge(crate::assertions::outcome_shape());
+    body_shape.merge(crate::assertions::outcome_shape().clone());
     for (_, c) in &captures {
         if let CaptureSource::Json(path, _) = &c.source {
             body_shape.merge(crate::shape::Shape::of_path(
@@ -379,7 +379,7 @@ fn plan_request(
         }
     }
     Some(PlannedRequest {
-        body_shape,
+        body_shape: body_shape.settle(),
         place,
         folders: folders.to_vec(),
         name: item.name.clone(),
@@ -755,6 +755,25 @@ impl Checker<'_> {
         }
     }
 
+    /// A header that renders now to something a header can not carry (a line break, a control
+    /// character): it would be sent without it, or not at all.
+    fn header_problem(&self, place: &str, name: &str, value: &str) -> Option<Problem> {
+        let name = self.vars.render(name).ok()?.text;
+        let value = self.vars.render(value).ok()?.text;
+        let bad_name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err();
+        let bad_value = reqwest::header::HeaderValue::from_str(&value).is_err();
+        (bad_name || bad_value).then(|| Problem {
+            place: place.to_string(),
+            message: if bad_name {
+                format!("`{name}` is not a header name")
+            } else {
+                "the value has a line break or a control character, which a header can not carry"
+                    .to_string()
+            },
+            hint: Some("remove the line break; a header is one line".into()),
+        })
+    }
+
     /// Every template of one request.
     fn request(&self, r: &PlannedRequest, later: &HashSet<String>) -> Vec<Problem> {
         let place = |what: &str| format!("{}{what}", r.place);
@@ -765,6 +784,9 @@ impl Checker<'_> {
         }
         for (k, v) in &r.query {
             p.extend(self.check(&place(&format!(".query.{k}")), v, later));
+        }
+        for (k, v) in &r.headers {
+            p.extend(self.header_problem(&place(&format!(".headers.{k}")), k, v));
         }
         for t in r.expect.templates() {
             p.extend(self.check(&place(".expect"), t, later));

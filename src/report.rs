@@ -122,6 +122,9 @@ fn request_line(r: &RequestStep, style: &Style) -> String {
         }
     }
     line.push('\n');
+    for hop in &r.redirects {
+        line.push_str(&style.paint(Tone::Dim, &format!("        redirected: {hop}\n")));
+    }
     line
 }
 
@@ -246,6 +249,14 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
         crate::exit::ExitCode::Token => {
             style.paint(Tone::Fail, "FAILED: a token could not be obtained")
         }
+        crate::exit::ExitCode::Interrupted | crate::exit::ExitCode::Terminated => style.paint(
+            Tone::Fail,
+            &format!(
+                "INTERRUPTED by {}: no request was sent after it but the cleanup requests; {} requests ran",
+                result.interrupted.as_deref().unwrap_or("a signal"),
+                t.requests - t.skipped
+            ),
+        ),
         crate::exit::ExitCode::Runtime => style.paint(
             Tone::Fail,
             &format!("FAILED: {} request(s) could not be completed", t.errors),

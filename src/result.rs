@@ -11,6 +11,9 @@ pub struct RunResult {
     pub collections: Vec<CollectionResult>,
     /// Unix seconds when the run began; the reference for relative times.
     pub started_at: i64,
+    /// Set when a signal stopped the run: what stopped it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
     pub duration_ms: u64,
 }
 
@@ -93,6 +96,9 @@ pub struct RequestStep {
     /// Attempts answered 429/503 and retried before the one reported (`--retry`).
     #[serde(default)]
     pub retries: u32,
+    /// The redirects on the way to the answer reported, as "302 to URL".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<String>,
 }
 
 /// Counts for summaries.
@@ -116,7 +122,11 @@ impl RunResult {
     /// 3 when a token could not be obtained, else 4 on a runtime error, else 1 on a failed
     /// expectation, else 0: the worst of every run.
     pub fn exit_code(&self) -> ExitCode {
-        self.totals().exit_code()
+        match self.interrupted.as_deref() {
+            Some("SIGTERM") => ExitCode::Terminated,
+            Some(_) => ExitCode::Interrupted,
+            None => self.totals().exit_code(),
+        }
     }
 }
 

@@ -71,23 +71,46 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 }
 
 impl Redactor {
-    /// Registers a secret value, with the encodings it may travel in (form and URL
-    /// encoding). A JWT also registers its signature on its own, since that part alone
-    /// is enough to replay a token whose header and claims are public.
+    /// Registers a secret value, with every encoding it may travel in: form and URL encoding
+    /// (either case of hex digits, `+` or `%20` for a space), base64 and base64url, and JSON
+    /// string escaping. A JWT also registers its signature on its own, since that part alone is
+    /// enough to replay a token whose header and claims are public.
     pub fn add(&self, value: &str) {
         let value = value.trim();
         if value.len() < MIN_SECRET_LEN {
             return;
         }
-        let mut forms = vec![value.to_string()];
-        let encoded: String = form_urlencoded_bytes(value);
-        if encoded != value {
-            forms.push(encoded);
-        }
+        let mut forms = encodings(value);
         let parts: Vec<&str> = value.split('.').collect();
         if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) && parts[2].len() >= 16 {
             forms.push(parts[2].to_string());
         }
+        self.insert(forms);
+    }
+
+    /// Registers HTTP Basic credentials: `id:secret` in base64, as an `Authorization: Basic`
+    /// header carries them (with and without the form encoding RFC 6749 asks of OAuth2
+    /// clients), besides the secret itself.
+    pub fn add_basic(&self, id: &str, secret: &str) {
+        self.add(secret);
+        if secret.trim().len() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut forms = Vec::new();
+        for pair in [
+            format!("{id}:{secret}"),
+            format!(
+                "{}:{}",
+                form_urlencoded_bytes(id),
+                form_urlencoded_bytes(secret)
+            ),
+        ] {
+            forms.extend(b64_forms(&pair));
+        }
+        self.insert(forms);
+    }
+
+    fn insert(&self, forms: Vec<String>) {
         let mut needles = self.needles.write().unwrap_or_else(|e| e.into_inner());
         for form in forms {
             if !needles.contains(&form) {
@@ -109,6 +132,66 @@ impl Redactor {
         }
         out
     }
+}
+
+/// Base64 of `text`, padding left off so the needle is found whatever follows it; `url` for the
+/// URL-safe alphabet.
+fn b64(text: &str, url: bool) -> String {
+    use base64::Engine;
+    let engine = if url {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        base64::engine::general_purpose::STANDARD_NO_PAD
+    };
+    engine.encode(text)
+}
+
+/// Base64 and base64url of `text`, with and without padding (the padded form is longer, so it is
+/// masked first and no `=` is left behind).
+fn b64_forms(text: &str) -> Vec<String> {
+    let (plain, url) = (b64(text, false), b64(text, true));
+    let pad = "=".repeat((4 - plain.len() % 4) % 4);
+    vec![format!("{plain}{pad}"), plain, format!("{url}{pad}"), url]
+}
+
+/// Every form of `value` worth searching output for.
+fn encodings(value: &str) -> Vec<String> {
+    let form = form_urlencoded_bytes(value);
+    let mut forms = vec![
+        value.to_string(),
+        form.clone(),
+        lower_hex_escapes(&form),
+        form.replace('+', "%20"),
+        lower_hex_escapes(&form.replace('+', "%20")),
+        serde_json::to_string(value)
+            .map(|s| s.trim_matches('"').to_string())
+            .unwrap_or_default(),
+    ];
+    // Base64 only lines up with the secret when it starts a block: a standalone value.
+    if value.len() >= 6 {
+        forms.extend(b64_forms(value));
+    }
+    forms.retain(|f| f.len() >= MIN_SECRET_LEN);
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// `%2F` → `%2f`: servers and proxies echo either case.
+fn lower_hex_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut chars = encoded.chars();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            for _ in 0..2 {
+                if let Some(h) = chars.next() {
+                    out.push(h.to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    out
 }
 
 fn form_urlencoded_bytes(value: &str) -> String {
@@ -194,6 +277,37 @@ mod tests {
             r.redact("sig c2lnbmF0dXJlLXBhcnQtb2YtdGhlLXRva2Vu alone"),
             "sig *** alone"
         );
+    }
+
+    #[test]
+    fn every_wire_form_of_a_secret_is_masked() {
+        use base64::Engine;
+        let r = Redactor::default();
+        let secret = "Ab~c d/e+\"f\\g";
+        r.add(secret);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+        for shown in [
+            secret.to_string(),
+            "Ab%7Ec+d%2Fe%2B%22f%5Cg".to_string(),
+            "Ab%7ec+d%2fe%2b%22f%5cg".to_string(),
+            "Ab%7Ec%20d%2Fe%2B%22f%5Cg".to_string(),
+            serde_json::to_string(secret)
+                .unwrap()
+                .trim_matches('"')
+                .to_string(),
+            b64,
+            b64url,
+        ] {
+            let text = format!("<{shown}>");
+            let out = r.redact(&text);
+            assert!(!out.contains(&shown), "{shown} in {out}");
+        }
+        r.add_basic("client-1", "s3cr3t:value");
+        let basic = base64::engine::general_purpose::STANDARD.encode("client-1:s3cr3t:value");
+        assert_eq!(r.redact(&format!("Basic {basic}")), "Basic ***");
+        let form = base64::engine::general_purpose::STANDARD.encode("client-1:s3cr3t%3Avalue");
+        assert_eq!(r.redact(&format!("Basic {form}")), "Basic ***");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Shape {
     /// The array's elements are Bundle entries: keep whole those that carry an OperationOutcome
     /// (a `search.mode` of `outcome`, a `response.outcome`), for the issues every report shows.
     outcomes: bool,
+    /// `any` is folded into every named member already ([`Shape::settle`]).
+    settled: bool,
 }
 
 impl Shape {
@@ -50,6 +52,7 @@ impl Shape {
 
     /// Keeps what `other` keeps too.
     pub fn merge(&mut self, other: Shape) {
+        self.settled = false;
         if self.whole || other.whole {
             *self = Shape::whole();
             return;
@@ -100,19 +103,35 @@ impl Shape {
         root
     }
 
-    /// Parses `bytes` as JSON, keeping what this shape keeps.
+    /// Parses `bytes` as JSON, keeping what this shape keeps. A shape used for many answers is
+    /// [settled](Shape::settle) once beforehand.
     pub fn parse(&self, bytes: &[u8]) -> serde_json::Result<Value> {
+        let settled;
+        let shape = if self.settled {
+            self
+        } else {
+            settled = self.settled();
+            &settled
+        };
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let v = Seed(&self.settled()).deserialize(&mut de)?;
+        let v = Seed(shape).deserialize(&mut de)?;
         de.end()?;
         Ok(v)
+    }
+
+    /// This shape, ready to parse many answers with.
+    pub fn settle(self) -> Shape {
+        self.settled()
     }
 
     /// The same shape with `any` folded into every named member, so a member's shape is found
     /// in one place while parsing.
     fn settled(&self) -> Shape {
         if self.whole {
-            return Shape::whole();
+            return Shape {
+                settled: true,
+                ..Shape::whole()
+            };
         }
         let mut any = self.any.as_ref().map(|a| a.settled());
         if self.outcomes {
@@ -144,6 +163,7 @@ impl Shape {
             keys,
             any: any.map(Box::new),
             outcomes: self.outcomes,
+            settled: true,
         }
     }
 }

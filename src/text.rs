@@ -8,12 +8,49 @@ pub fn show(v: &Value) -> String {
     shorten(&s, 120)
 }
 
-/// `s` cut to `max` characters, with an ellipsis when cut.
+/// Text from a server made safe to show: control characters (line breaks and tabs aside) become
+/// `\u{fffd}`, so an answer can not move the cursor, retitle the terminal, ring the bell or
+/// forge a line of the report with a carriage return.
+pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
+            .collect(),
+    )
+}
+
+fn unsafe_char(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// `s` cut to `max` characters, with an ellipsis when cut. Secrets are masked before the cut,
+/// so a cut can never leave part of one behind; control characters are made harmless.
 pub fn shorten(s: &str, max: usize) -> String {
+    let s = crate::secret::redact(s);
+    let s = clean(&s);
     if s.chars().count() <= max {
         s.to_string()
     } else {
         let cut: String = s.chars().take(max).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_made_harmless() {
+        assert_eq!(clean("ok\nnext\tcol"), "ok\nnext\tcol");
+        assert_eq!(
+            clean("\x1b[2J\x1b]0;owned\x07PASS\r"),
+            "\u{fffd}[2J\u{fffd}]0;owned\u{fffd}PASS\u{fffd}"
+        );
+        assert_eq!(clean("nul\0"), "nul\u{fffd}");
+        assert_eq!(shorten("\x1babc", 2), "\u{fffd}a…");
     }
 }

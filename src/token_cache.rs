@@ -65,20 +65,77 @@ pub fn key(p: &ResolvedProfile) -> Option<String> {
         p.form_value("scope").unwrap_or_default(),
         p.form_value("audience").unwrap_or_default(),
         source,
+        fingerprint(p),
     ];
     Some(serde_json::to_string(&parts).unwrap_or_default())
 }
 
-fn load(path: &Path) -> File {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
+/// The cache file's entries. Only a regular file is read (a FIFO would never answer); what can
+/// not be read is reported, and counts as an empty cache.
+/// A digest of the credential itself, so a token got with one secret is never served to a run
+/// that has another (a wrong secret must fail, warm cache or not).
+fn fingerprint(p: &ResolvedProfile) -> String {
+    use crate::auth::{Credential, FormValue};
+    let mut material = String::new();
+    let mut post = |f: &crate::auth::FormPost| {
+        for (_, v) in &f.form {
+            if let FormValue::Secret(s) = v {
+                material.push_str(s.expose());
+            }
+        }
+        if let Some((_, s)) = &f.basic {
+            material.push_str(s.expose());
+        }
+    };
+    match &p.credential {
+        Credential::Secret(f) | Credential::Oauth2(f) => post(f),
+        Credential::Certificate { post: f, key } => {
+            post(f);
+            material.push_str(key.key_pem.expose());
+        }
+        Credential::Smart(k) => material.push_str(k.key_pem.expose()),
+        Credential::ManagedIdentity(_)
+        | Credential::AzureCli(_)
+        | Credential::None
+        | Credential::Bearer(_) => {}
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, material.as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-/// A cached token for exactly `key`, valid for at least `margin` more seconds.
-pub fn get(path: &Path, key: &str, now: i64, margin: i64) -> Option<Token> {
-    let file = load(path);
+fn load(path: &Path) -> Result<File, String> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(File::default()),
+        Err(e) => {
+            return Err(format!(
+                "the token cache {} can not be read: {e}",
+                path.display()
+            ))
+        }
+        Ok(m) if !m.file_type().is_file() => {
+            return Err(format!(
+                "the token cache {} is not a regular file; it is left alone",
+                path.display()
+            ))
+        }
+        Ok(_) => {}
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("the token cache {} can not be read: {e}", path.display()))?;
+    Ok(serde_json::from_str(&text).unwrap_or_default())
+}
+
+/// A cached token for exactly `key`, valid for at least `margin` more seconds. `Err` says why
+/// the cache could not be used.
+pub fn get(path: &Path, key: &str, now: i64, margin: i64) -> Result<Option<Token>, String> {
+    let file = load(path)?;
+    Ok(lookup(file, key, now, margin))
+}
+
+fn lookup(file: File, key: &str, now: i64, margin: i64) -> Option<Token> {
     let e = file
         .entries
         .into_iter()
@@ -95,11 +152,12 @@ pub fn get(path: &Path, key: &str, now: i64, margin: i64) -> Option<Token> {
 }
 
 /// Stores `token` under `key`, dropping expired entries; the file is written whole, mode 0600.
-pub fn put(path: &Path, key: &str, token: &Token, now: i64) -> std::io::Result<()> {
+/// `Err` says why it could not be.
+pub fn put(path: &Path, key: &str, token: &Token, now: i64) -> Result<(), String> {
     let Some(expires_at) = token.expires_at else {
         return Ok(());
     };
-    let mut file = load(path);
+    let mut file = load(path)?;
     file.entries.retain(|e| e.key != key && e.expires_at > now);
     file.entries.push(Entry {
         key: key.to_string(),
@@ -107,6 +165,15 @@ pub fn put(path: &Path, key: &str, token: &Token, now: i64) -> std::io::Result<(
         token_type: token.token_type.clone(),
         expires_at,
     });
+    write(path, &file).map_err(|e| {
+        format!(
+            "the token cache {} can not be written ({e}): the next run asks for a new token",
+            path.display()
+        )
+    })
+}
+
+fn write(path: &Path, file: &File) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -121,7 +188,7 @@ pub fn put(path: &Path, key: &str, token: &Token, now: i64) -> std::io::Result<(
             opts.mode(0o600);
         }
         let mut f = opts.open(&tmp)?;
-        f.write_all(serde_json::to_string(&file).unwrap_or_default().as_bytes())?;
+        f.write_all(serde_json::to_string(file).unwrap_or_default().as_bytes())?;
     }
     std::fs::rename(&tmp, path)
 }

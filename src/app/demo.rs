@@ -27,6 +27,7 @@ async fn against(ep: &Endpoints, a: &DemoArgs, cfg: &Config) -> Outcome {
         None,
         &cli_vars,
         None,
+        false,
         cfg,
     )?;
     let ctx = ContextSetup::simple(Duration::from_secs(30)).build(cfg)?;

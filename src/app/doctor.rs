@@ -15,6 +15,7 @@ pub(super) fn doctor(a: DoctorArgs, cfg: &Config) -> Outcome {
     let ctx = ContextSetup {
         tracer: setup::tracer(a.verbose),
         retries: DOCTOR_RETRIES,
+        allow_http: a.allow_http,
         ..ContextSetup::simple(Duration::from_secs(a.timeout))
     }
     .build(cfg)?;

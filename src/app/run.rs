@@ -88,6 +88,7 @@ fn load_job(
         env_file,
         &a.vars.vars,
         a.profile.as_deref(),
+        a.allow_http,
         cfg,
     )?;
     Ok(Job::Native(Box::new(plan), vars))
@@ -175,6 +176,9 @@ impl RunSetup {
             tracer: setup::tracer(a.reports.verbose),
             token_cache: a.reports.token_cache,
             retries: a.retry,
+            max_body: a.max_body,
+            follow_cross_origin: a.follow_cross_origin,
+            allow_http: a.allow_http,
         }
         .build(cfg)?;
         Ok(RunSetup {
@@ -321,6 +325,7 @@ pub(super) async fn execute(
         next: 0,
     };
     let mut observer = |event: Event<'_>| printer.event(event);
+    watch_signals(ctx.interrupted.clone());
     let result = exec::run(&mut drivers, live.parallel, ctx, &mut observer).await;
     if live.progress {
         eprint!("\r\x1b[2K");
@@ -332,6 +337,39 @@ pub(super) async fn execute(
         .filter_map(RefCell::into_inner)
         .last();
     (result, environment)
+}
+
+/// Ctrl-C and SIGTERM (a cancelled CI job): the first stops new requests while the cleanup
+/// requests still run and the reports are written; the second stops at once.
+fn watch_signals(flag: std::sync::Arc<std::sync::atomic::AtomicI32>) {
+    use std::sync::atomic::Ordering;
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            #[cfg(unix)]
+            let signal = tokio::select! {
+                _ = tokio::signal::ctrl_c() => 2,
+                Some(()) = async {
+                    match term.as_mut() {
+                        Some(t) => t.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => 15,
+            };
+            #[cfg(not(unix))]
+            let signal = {
+                let _ = tokio::signal::ctrl_c().await;
+                2
+            };
+            if flag.swap(signal, Ordering::SeqCst) != 0 {
+                std::process::exit(128 + signal);
+            }
+            let name = if signal == 15 { "SIGTERM" } else { "Ctrl-C" };
+            eprintln!("\nfhircheck: {name}: no new request is sent; the cleanup requests run and the reports are written. {name} again stops at once.");
+        }
+    });
 }
 
 pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {

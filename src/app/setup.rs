@@ -96,6 +96,7 @@ pub(super) fn load_native(
     env_file: Option<&Environment>,
     cli_vars: &[(String, String)],
     profile: Option<&str>,
+    allow_http: bool,
     cfg: &Config,
 ) -> Result<(Plan, Variables), CliError> {
     let mut c = collection::load_collection_str(path, text).map_err(usage)?;
@@ -116,7 +117,10 @@ pub(super) fn load_native(
     }
     let plan = crate::plan::plan(c).map_err(|p| usage(problems_text(path, &p)))?;
     let vars = variables(&plan, env_file, cli_vars, cfg);
-    let problems = crate::plan::preflight(&plan, &vars, &cfg.env);
+    let mut problems = crate::plan::preflight(&plan, &vars, &cfg.env);
+    if problems.is_empty() && !allow_http {
+        problems = plain_http_problems(&plan, &vars, cfg);
+    }
     if !problems.is_empty() {
         return Err(usage(format!(
             "{}\nnothing was sent.",
@@ -124,6 +128,60 @@ pub(super) fn load_native(
         )));
     }
     Ok((plan, vars))
+}
+
+/// Credentials that would go over plain http:// to another machine: the FHIR base URL of
+/// requests that carry a token, and token endpoints that get a client's secret.
+fn plain_http_problems(plan: &Plan, vars: &Variables, cfg: &Config) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let authenticated = plan.requests.iter().any(|r| {
+        r.auth
+            .as_ref()
+            .and_then(|p| plan.collection.auth.get(p))
+            .is_some_and(|p| p.kind != collection::AuthKind::None)
+    });
+    if let Some(why) = plan
+        .base_url(vars)
+        .filter(|_| authenticated)
+        .and_then(|b| crate::exec::plain_http_refusal(&b, false))
+    {
+        problems.push(Problem {
+            place: "base_url".into(),
+            message: why,
+            hint: None,
+        });
+    }
+    let mut names: Vec<&String> = plan
+        .requests
+        .iter()
+        .filter_map(|r| r.auth.as_ref())
+        .collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let Ok(p) = plan.resolve_profile(name, vars, &cfg.env) else {
+            continue;
+        };
+        let sends_secret = !matches!(
+            p.credential,
+            crate::auth::Credential::None
+                | crate::auth::Credential::Bearer(_)
+                | crate::auth::Credential::ManagedIdentity(_)
+                | crate::auth::Credential::AzureCli(_)
+        );
+        if let Some(why) = p
+            .endpoint()
+            .filter(|_| sends_secret)
+            .and_then(|e| crate::exec::plain_http_refusal(&e, false))
+        {
+            problems.push(Problem {
+                place: format!("auth.{name}"),
+                message: why,
+                hint: None,
+            });
+        }
+    }
+    problems
 }
 
 /// Loads a Postman collection and the scopes it starts with: globals, the collection's
@@ -301,6 +359,9 @@ pub(super) struct ContextSetup {
     pub tracer: Option<crate::http::Tracer>,
     pub token_cache: bool,
     pub retries: u32,
+    pub max_body: u64,
+    pub follow_cross_origin: bool,
+    pub allow_http: bool,
 }
 
 impl ContextSetup {
@@ -312,11 +373,15 @@ impl ContextSetup {
             tracer: None,
             token_cache: false,
             retries: 0,
+            max_body: crate::http::DEFAULT_MAX_BODY,
+            follow_cross_origin: false,
+            allow_http: false,
         }
     }
 
     pub fn build(self, cfg: &Config) -> Result<Context, CliError> {
-        let client = crate::http::client(self.timeout).map_err(CliError::Runtime)?;
+        let http = crate::http::Http::new(self.timeout, self.tracer, self.max_body)
+            .map_err(CliError::Runtime)?;
         let token_cache = if self.token_cache {
             Some(crate::token_cache::path(&cfg.env).ok_or_else(|| {
                 usage("--token-cache needs a cache directory: set HOME, XDG_CACHE_HOME or FHIRCHECK_CACHE_DIR")
@@ -325,13 +390,15 @@ impl ContextSetup {
             None
         };
         Ok(Context {
-            client,
+            http,
             clock: cfg.clock,
             env: cfg.env.clone(),
             bail: self.bail,
-            tracer: self.tracer,
             token_cache,
             retries: self.retries,
+            follow_cross_origin: self.follow_cross_origin,
+            allow_http: self.allow_http,
+            interrupted: Default::default(),
         })
     }
 }

@@ -65,6 +65,7 @@ pub(super) fn token(a: TokenArgs, cfg: &Config) -> Outcome {
         setup::collection_and_profile(a.collection.as_deref(), a.profile.as_deref(), &a.vars, cfg)?;
     let ctx = ContextSetup {
         token_cache: a.token_cache,
+        allow_http: a.allow_http,
         ..ContextSetup::simple(Duration::from_secs(a.timeout))
     }
     .build(cfg)?;
@@ -93,6 +94,7 @@ pub(super) fn token(a: TokenArgs, cfg: &Config) -> Outcome {
                 }],
                 started_at: cfg.clock.now(),
                 duration_ms: 0,
+                interrupted: None,
             };
             out(&report::failures_only(&result, &style));
         }

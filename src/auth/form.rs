@@ -2,7 +2,7 @@
 //! servers: the form, the client's authentication, and the request.
 
 use super::certificate::{client_assertion, AssertionKey};
-use super::token::{parse_token_response, TokenError};
+use super::token::{answer_token, TokenError};
 use super::TokenAttempt;
 use crate::clock::Clock;
 use crate::collection::ClientAuth;
@@ -126,11 +126,10 @@ pub(super) fn resolve_oauth2(
 
 /// Posts the form; with a certificate, signs a fresh client assertion first.
 pub(super) async fn fetch(
-    client: &reqwest::Client,
+    http: &crate::http::Http,
     post: &FormPost,
     assertion: Option<&AssertionKey>,
     clock: &Clock,
-    tracer: Option<&crate::http::Tracer>,
 ) -> TokenAttempt {
     let endpoint = post.endpoint.clone();
     let mut values = post.form.clone();
@@ -154,17 +153,19 @@ pub(super) async fn fetch(
         .iter()
         .map(|(k, v)| (k.as_str(), v.expose()))
         .collect();
-    let mut req = client
+    let mut req = http
+        .client
         .post(&endpoint)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
         .body(serde_urlencoded::to_string(&form).unwrap_or_default());
     if let Some((id, secret)) = &post.basic {
+        crate::secret::redactor().add_basic(id, secret.expose());
         req = req.basic_auth(form_encode(id), Some(form_encode(secret.expose())));
     }
-    match crate::http::send(client, req, tracer).await {
+    match http.send(req).await {
         Ok(a) => {
-            let outcome = parse_token_response(a.status, &a.text(), clock.now());
+            let outcome = answer_token(&a, clock.now());
             TokenAttempt::answered(Some(endpoint), Some(a.status), outcome)
         }
         Err(message) => TokenAttempt::failed(Some(endpoint), None, TokenError::Network { message }),

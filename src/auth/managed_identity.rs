@@ -1,6 +1,6 @@
 //! Azure managed identity: the VM metadata service (IMDS) or App Service's identity endpoint.
 
-use super::token::{parse_token_response, TokenError};
+use super::token::{answer_token, TokenError};
 use super::{Credential, Fields, ProfileError, ResolvedProfile, TokenAttempt};
 use crate::clock::Clock;
 use crate::secret::Secret;
@@ -78,21 +78,20 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
 }
 
 pub(super) async fn fetch(
-    client: &reqwest::Client,
+    http: &crate::http::Http,
     m: &ManagedIdentity,
     clock: &Clock,
-    tracer: Option<&crate::http::Tracer>,
 ) -> TokenAttempt {
-    let mut req = client.get(&m.url).header("Accept", "application/json");
+    let mut req = http.client.get(&m.url).header("Accept", "application/json");
     req = match &m.identity_header {
         Some(secret) => req.header("X-IDENTITY-HEADER", secret.expose()),
         None => req.header("Metadata", "true"),
     };
-    match crate::http::send(client, req, tracer).await {
+    match http.send(req).await {
         Ok(a) => TokenAttempt::answered(
             Some(m.url.clone()),
             Some(a.status),
-            parse_token_response(a.status, &a.text(), clock.now()),
+            answer_token(&a, clock.now()),
         ),
         Err(e) => TokenAttempt::failed(
             Some(m.url.clone()),

@@ -27,7 +27,7 @@ pub use entra::{authority_base, AUTHORITY_PRESETS};
 pub use form::{FormPost, FormValue};
 pub use managed_identity::ManagedIdentity;
 pub use smart::{missing_scopes, parse_scope, SmartKey};
-pub use token::{parse_token_response, Token, TokenError};
+pub use token::{answer_token, parse_token_response, Token, TokenError};
 
 /// How a profile gets its token. Each kind carries exactly what it needs, so a profile that mixes
 /// kinds (a certificate and a static token, say) can not be built.
@@ -331,12 +331,7 @@ impl TokenAttempt {
 }
 
 /// Obtains a token for `p`: from its endpoint, its command, or as given.
-pub async fn fetch(
-    client: &reqwest::Client,
-    p: &ResolvedProfile,
-    clock: &Clock,
-    tracer: Option<&crate::http::Tracer>,
-) -> TokenAttempt {
+pub async fn fetch(http: &crate::http::Http, p: &ResolvedProfile, clock: &Clock) -> TokenAttempt {
     let started = Instant::now();
     let mut attempt = match &p.credential {
         Credential::None => TokenAttempt::failed(
@@ -352,13 +347,11 @@ pub async fn fetch(
             TokenAttempt::answered(None, None, Ok(t))
         }
         Credential::Secret(post) | Credential::Oauth2(post) => {
-            form::fetch(client, post, None, clock, tracer).await
+            form::fetch(http, post, None, clock).await
         }
-        Credential::Certificate { post, key } => {
-            form::fetch(client, post, Some(key), clock, tracer).await
-        }
-        Credential::Smart(key) => smart::fetch(client, key, clock, tracer).await,
-        Credential::ManagedIdentity(m) => managed_identity::fetch(client, m, clock, tracer).await,
+        Credential::Certificate { post, key } => form::fetch(http, post, Some(key), clock).await,
+        Credential::Smart(key) => smart::fetch(http, key, clock).await,
+        Credential::ManagedIdentity(m) => managed_identity::fetch(http, m, clock).await,
         Credential::AzureCli(c) => azure_cli::fetch(c, clock).await,
     };
     attempt.duration = started.elapsed();

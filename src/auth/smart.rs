@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::certificate::{pem_blocks, pem_text};
-use super::token::{parse_token_response, TokenError};
+use super::token::{answer_token, TokenError};
 use super::{jwk, Credential, Fields, ProfileError, ResolvedProfile, TokenAttempt};
 use crate::clock::Clock;
 use crate::secret::Secret;
@@ -158,18 +158,14 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
 /// The token URL from the SMART configuration, with warnings about what it does not support.
 /// `Err` is the failed attempt.
 async fn discover(
-    client: &reqwest::Client,
+    http: &crate::http::Http,
     key: &SmartKey,
     url: &str,
     warnings: &mut Vec<String>,
-    tracer: Option<&crate::http::Tracer>,
 ) -> Result<String, TokenAttempt> {
-    let answer = crate::http::send(
-        client,
-        client.get(url).header("Accept", "application/json"),
-        tracer,
-    )
-    .await;
+    let answer = http
+        .send(http.client.get(url).header("Accept", "application/json"))
+        .await;
     let conf: Option<Map<String, Value>> = answer
         .as_ref()
         .ok()
@@ -274,12 +270,7 @@ fn token_warnings(t: &super::Token, requested: &str, now: i64) -> Vec<String> {
 
 /// SMART Backend Services: discovery, a signed assertion, the token request, and checks on the
 /// answer (token type, lifetime, granted against requested scopes).
-pub(super) async fn fetch(
-    client: &reqwest::Client,
-    key: &SmartKey,
-    clock: &Clock,
-    tracer: Option<&crate::http::Tracer>,
-) -> TokenAttempt {
+pub(super) async fn fetch(http: &crate::http::Http, key: &SmartKey, clock: &Clock) -> TokenAttempt {
     let mut warnings = Vec::new();
     let with_warnings = |mut a: TokenAttempt, w: Vec<String>| {
         a.warnings = w;
@@ -287,7 +278,7 @@ pub(super) async fn fetch(
     };
     let token_url = match (&key.token_url, &key.discovery) {
         (Some(u), _) => u.clone(),
-        (None, Some(d)) => match discover(client, key, d, &mut warnings, tracer).await {
+        (None, Some(d)) => match discover(http, key, d, &mut warnings).await {
             Ok(u) => u,
             Err(a) => return with_warnings(a, warnings),
         },
@@ -315,19 +306,20 @@ pub(super) async fn fetch(
         ),
         ("client_assertion", assertion.expose()),
     ];
-    let req = client
+    let req = http
+        .client
         .post(&token_url)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
         .body(serde_urlencoded::to_string(form).unwrap_or_default());
-    let answer = match crate::http::send(client, req, tracer).await {
+    let answer = match http.send(req).await {
         Ok(a) => a,
         Err(message) => {
             let a = TokenAttempt::failed(Some(token_url), None, TokenError::Network { message });
             return with_warnings(a, warnings);
         }
     };
-    let outcome = parse_token_response(answer.status, &answer.text(), now);
+    let outcome = answer_token(&answer, now);
     if let Ok(t) = &outcome {
         warnings.extend(token_warnings(t, &key.scope, now));
     }

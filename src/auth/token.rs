@@ -34,7 +34,9 @@ impl Token {
 
 /// A string field of a JSON answer.
 pub(super) fn text(j: &Map<String, Value>, k: &str) -> Option<String> {
-    j.get(k).and_then(Value::as_str).map(str::to_string)
+    j.get(k)
+        .and_then(Value::as_str)
+        .map(|s| crate::text::clean(s).into_owned())
 }
 
 /// What went wrong getting a token.
@@ -100,6 +102,26 @@ impl TokenError {
     }
 }
 
+/// Reads a token endpoint's answer, redirects included: credentials are never sent on, so a
+/// redirect is an error that says where it pointed.
+// The error is built once per token request, far from any hot path: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+pub fn answer_token(a: &crate::http::Answer, now: i64) -> Result<Token, TokenError> {
+    if (300..400).contains(&a.status) {
+        let to = a
+            .header("location")
+            .map(|l| crate::secret::redact(l).into_owned())
+            .unwrap_or_else(|| "(no Location)".into());
+        return Err(TokenError::Malformed {
+            status: a.status,
+            message: format!(
+                "the token endpoint redirected to {to}; fhircheck never sends a client's credentials on to an address it was not given: use the address it redirects to as the token URL, or fix what redirects"
+            ),
+        });
+    }
+    parse_token_response(a.status, &a.text(), now)
+}
+
 /// Reads a token endpoint's answer: a token, or the error it carries.
 // The error is built once per token request, far from any hot path: boxing it buys nothing.
 #[allow(clippy::result_large_err)]
@@ -115,8 +137,11 @@ pub fn parse_token_response(status: u16, body: &str, now: i64) -> Result<Token, 
                 ),
             });
         };
-        let text = |k: &str| j.get(k).and_then(Value::as_str).map(str::to_string);
-        let description = text("error_description");
+        let text = |k: &str| text(&j, k);
+        let description = j
+            .get("error_description")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let code = j
             .get("error_codes")
             .and_then(Value::as_array)
@@ -126,7 +151,7 @@ pub fn parse_token_response(status: u16, body: &str, now: i64) -> Result<Token, 
         let first_line = description
             .as_deref()
             .and_then(|d| d.lines().next())
-            .map(|l| l.trim().to_string());
+            .map(|l| crate::text::clean(l.trim()).into_owned());
         return Err(TokenError::Endpoint {
             status,
             error: text("error"),
@@ -150,6 +175,12 @@ pub fn parse_token_response(status: u16, body: &str, now: i64) -> Result<Token, 
             message: "the answer has no access_token".into(),
         });
     };
+    if access.trim().is_empty() {
+        return Err(TokenError::Malformed {
+            status,
+            message: "the answer's access_token is empty: there is no token to send".into(),
+        });
+    }
     let mut t = Token::from_access(Secret::new(access));
     t.expires_at = number(j.get("expires_on"))
         .or_else(|| number(j.get("expires_in")).map(|s| now + s))

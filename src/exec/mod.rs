@@ -14,28 +14,38 @@ use std::time::Duration;
 
 use crate::auth::{ResolvedProfile, Unusable};
 use crate::clock::{millis, Clock};
-use crate::http::{Answer, Tracer};
+use crate::http::Answer;
 use crate::result::{CollectionResult, Outcome, RequestStep, RunResult, Step};
 use crate::secret::redact;
 
+mod send;
 pub mod tokens;
 
+use send::check_headers;
+pub use send::plain_http_refusal;
+pub use send::{get, send};
 pub use tokens::{acquire, token_step, Tokens};
 
 /// What a run needs from outside: built once by the configuration step.
 pub struct Context {
-    pub client: reqwest::Client,
+    /// The client, the `--verbose` tracer and `--max-body`.
+    pub http: crate::http::Http,
     pub clock: Clock,
     /// The process environment, read once by the configuration step.
     pub env: Arc<HashMap<String, String>>,
     /// `--bail`: stop sending after the first failure (cleanup requests still run).
     pub bail: bool,
-    /// Receives every HTTP exchange (`--verbose`).
-    pub tracer: Option<Tracer>,
     /// `--token-cache`: the cache file.
     pub token_cache: Option<std::path::PathBuf>,
     /// `--retry`: how many times a 429 or 503 answer is retried.
     pub retries: u32,
+    /// `--follow-cross-origin`: follow a redirect to another origin (without the credentials).
+    pub follow_cross_origin: bool,
+    /// `--allow-http`: send credentials over plain HTTP to hosts other than this machine.
+    pub allow_http: bool,
+    /// Set to the signal's number when Ctrl-C or SIGTERM arrives: no new request is sent, the
+    /// cleanup requests still are.
+    pub interrupted: Arc<std::sync::atomic::AtomicI32>,
 }
 
 /// A request as a front end built it: rendered, ready to send.
@@ -101,17 +111,18 @@ impl StepLabel {
             cleanup: self.cleanup,
             script_tests: self.script_tests,
             retries: 0,
+            redirects: vec![],
         }
     }
 
     /// Not sent, and why.
     pub fn skipped(&self, why: &str) -> Step {
-        Step::Request(self.step(Outcome::Skipped(redact(why).into_owned())))
+        Step::Request(self.step(Outcome::Skipped(shown(why))))
     }
 
     /// Could not be completed (network, script, request building).
     pub fn errored(&self, message: &str, duration_ms: u64) -> Step {
-        let mut s = self.step(Outcome::Error(redact(message).into_owned()));
+        let mut s = self.step(Outcome::Error(shown(message)));
         s.duration_ms = duration_ms;
         Step::Request(s)
     }
@@ -123,14 +134,18 @@ impl StepLabel {
         s.status = Some(answer.status);
         s.duration_ms = millis(answer.duration);
         s.retries = answer.retries;
-        s.challenge = answer
-            .header("www-authenticate")
-            .map(|h| redact(h).into_owned());
+        s.redirects = answer.redirects.clone();
+        s.challenge = answer.header("www-authenticate").map(shown);
         s.issues = json
             .map(crate::assertions::outcome_issues)
             .unwrap_or_default();
         s
     }
+}
+
+/// Text that reaches a report: secrets masked, control characters made harmless.
+pub fn shown(text: &str) -> String {
+    crate::text::clean(&redact(text)).into_owned()
 }
 
 /// What a driver wants done next.
@@ -220,10 +235,16 @@ pub async fn run(
     .buffered(jobs.max(1))
     .collect::<Vec<_>>()
     .await;
+    let interrupted = match ctx.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        15 => Some("SIGTERM".to_string()),
+        _ => Some("SIGINT".to_string()),
+    };
     RunResult {
         collections,
         started_at,
         duration_ms: millis(started.elapsed()),
+        interrupted,
     }
 }
 
@@ -260,7 +281,15 @@ async fn run_one(
     let mut tokens = Tokens::default();
     let mut bailed = false;
     let mut sent = 0usize;
+    let mut stopped = false;
     loop {
+        let signal = ctx.interrupted.load(std::sync::atomic::Ordering::SeqCst);
+        if signal != 0 && !stopped {
+            stopped = true;
+            bailed = true;
+            let name = if signal == 15 { "SIGTERM" } else { "Ctrl-C" };
+            driver.bail(format!("interrupted by {name}: not sent"));
+        }
         let new_steps = match driver.prepare(ctx) {
             Prepared::End => break,
             Prepared::Steps(s) => s,
@@ -324,128 +353,21 @@ async fn exchange(
         steps.push(label.errored(&why, 0));
         return steps;
     }
+    let credentials = bearer.is_some()
+        || out
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if let Some(why) = credentials
+        .then(|| plain_http_refusal(&out.url, ctx.allow_http))
+        .flatten()
+    {
+        steps.push(label.errored(&why, 0));
+        return steps;
+    }
     match send(&out, bearer.as_ref().map(|t| t.expose()), ctx).await {
         Err((message, duration)) => steps.push(label.errored(&message, millis(duration))),
         Ok(answer) => steps.extend(driver.judge(&label, &answer, ctx)),
     }
     steps
-}
-
-/// Header names and values that can go on the wire; a value with CR or LF can not.
-fn check_headers(headers: &[(String, String)]) -> Result<(), String> {
-    for (k, v) in headers {
-        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
-            return Err(format!(
-                "`{k}` is not a valid header name; nothing was sent"
-            ));
-        }
-        if reqwest::header::HeaderValue::from_str(v).is_err() {
-            return Err(format!(
-                "the value of header `{k}` has a character a header can not carry (a line break or a control character); nothing was sent"
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn has_header(h: &[(String, String)], name: &str) -> bool {
-    h.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
-}
-
-/// Builds a fresh request for each attempt, so a retry sends exactly what the first did.
-fn build(out: &Outgoing, bearer: Option<&str>, ctx: &Context) -> reqwest::RequestBuilder {
-    let mut rb = ctx.client.request(out.method.clone(), &out.url);
-    for (k, v) in &out.headers {
-        rb = rb.header(k.as_str(), v.as_str());
-    }
-    if let Some(t) = bearer {
-        if !has_header(&out.headers, "authorization") {
-            rb = rb.bearer_auth(t);
-        }
-    }
-    if let Some(b) = &out.body {
-        rb = rb.body(b.clone());
-    }
-    rb
-}
-
-/// Sends `out`, retrying 429 and 503 answers `ctx.retries` times after their Retry-After.
-/// `Err` is the transport error and how long the failed attempt took.
-pub async fn send(
-    out: &Outgoing,
-    bearer: Option<&str>,
-    ctx: &Context,
-) -> Result<Answer, (String, Duration)> {
-    let mut retries = 0;
-    loop {
-        let started = std::time::Instant::now();
-        let reply =
-            crate::http::send(&ctx.client, build(out, bearer, ctx), ctx.tracer.as_ref()).await;
-        match reply {
-            Err(message) => return Err((message, started.elapsed())),
-            Ok(a) if matches!(a.status, 429 | 503) && retries < ctx.retries => {
-                retries += 1;
-                let wait = retry_after(&a.headers, ctx.clock.now());
-                tokio::time::sleep(Duration::from_secs(wait)).await;
-            }
-            Ok(mut a) => {
-                a.retries = retries;
-                return Ok(a);
-            }
-        }
-    }
-}
-
-/// A GET with `Accept: application/fhir+json` and an optional bearer token, through the same
-/// path as every request (retries, tracing).
-pub async fn get(url: &str, bearer: Option<&str>, ctx: &Context) -> crate::http::Reply {
-    let out = Outgoing {
-        method: reqwest::Method::GET,
-        url: url.to_string(),
-        headers: vec![("Accept".into(), "application/fhir+json".into())],
-        body: None,
-    };
-    send(&out, bearer, ctx).await.map_err(|(m, _)| m)
-}
-
-/// Seconds to wait before retrying, from `Retry-After` (seconds or an HTTP date): at least 1, at
-/// most 30.
-pub fn retry_after(headers: &[(String, String)], now: i64) -> u64 {
-    let secs = match crate::http::header(headers, "retry-after").map(str::trim) {
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .or_else(|| crate::clock::httpdate_to_unix(v).map(|t| t - now))
-            .unwrap_or(1),
-        None => 1,
-    };
-    secs.clamp(1, 30) as u64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_seconds_or_date() {
-        let h = |v: &str| vec![("Retry-After".to_string(), v.to_string())];
-        assert_eq!(retry_after(&h("3"), 0), 3);
-        assert_eq!(retry_after(&h("0"), 0), 1);
-        assert_eq!(retry_after(&h("600"), 0), 30);
-        assert_eq!(
-            retry_after(&h("Thu, 26 Nov 2026 09:23:30 GMT"), 1_795_685_005),
-            5
-        );
-        assert_eq!(retry_after(&[], 0), 1);
-    }
-
-    #[test]
-    fn header_values_with_line_breaks_are_refused() {
-        let ok = vec![("X-A".to_string(), "b".to_string())];
-        assert!(check_headers(&ok).is_ok());
-        let bad = vec![("X-A".to_string(), "b\r\nX-Injected: 1".to_string())];
-        assert!(check_headers(&bad).unwrap_err().contains("line break"));
-        let bad_name = vec![("X A".to_string(), "b".to_string())];
-        assert!(check_headers(&bad_name).is_err());
-    }
 }

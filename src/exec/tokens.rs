@@ -85,17 +85,43 @@ pub async fn acquire(
         .token_cache
         .as_ref()
         .and_then(|_| crate::token_cache::key(&resolved));
+    let mut cache_warnings = Vec::new();
     if let (Some(path), Some(key)) = (&ctx.token_cache, &cache_key) {
-        if let Some(token) = crate::token_cache::get(path, key, ctx.clock.now(), RENEW_MARGIN) {
-            let label = format!("{}, from the token cache", resolved.label);
-            let step = token_step(profile, &label, None, None, 0, Ok(token.clone()), ctx);
-            return (step, Some(token));
+        match crate::token_cache::get(path, key, ctx.clock.now(), RENEW_MARGIN) {
+            Ok(Some(token)) => {
+                let label = format!("{}, from the token cache", resolved.label);
+                let step = token_step(profile, &label, None, None, 0, Ok(token.clone()), ctx);
+                return (step, Some(token));
+            }
+            Ok(None) => {}
+            Err(why) => cache_warnings.push(why),
         }
     }
-    let attempt = auth::fetch(&ctx.client, &resolved, &ctx.clock, ctx.tracer.as_ref()).await;
+    if let Some(why) = sends_secret(&resolved)
+        .then(|| resolved.endpoint())
+        .flatten()
+        .and_then(|e| super::plain_http_refusal(&e, ctx.allow_http))
+    {
+        let e = TokenError::Profile { message: why };
+        let step = token_step(
+            profile,
+            &resolved.label,
+            resolved.endpoint(),
+            None,
+            0,
+            Err(e),
+            ctx,
+        );
+        return (step, None);
+    }
+    let attempt = auth::fetch(&ctx.http, &resolved, &ctx.clock).await;
     if let (Some(path), Some(key), Ok(token)) = (&ctx.token_cache, &cache_key, &attempt.outcome) {
-        // A cache that can not be written costs a token request next time, nothing more.
-        let _ = crate::token_cache::put(path, key, token, ctx.clock.now());
+        // A cache that can not be written costs a token request next time: worth a warning.
+        if let Err(why) = crate::token_cache::put(path, key, token, ctx.clock.now()) {
+            if !cache_warnings.contains(&why) {
+                cache_warnings.push(why);
+            }
+        }
     }
     let cloud = base
         .zip(attempt.endpoint.as_deref())
@@ -122,8 +148,22 @@ pub async fn acquire(
         info.warnings.extend(cloud);
         info.warnings.extend(near_miss);
         info.warnings.extend(attempt.warnings.iter().cloned());
+        info.warnings.extend(cache_warnings);
     }
     (step, attempt.outcome.ok())
+}
+
+/// Whether the token request carries a secret of the client's (a client secret, a signed
+/// assertion). The managed identity endpoints are plain HTTP by design and carry none.
+fn sends_secret(p: &ResolvedProfile) -> bool {
+    use crate::auth::Credential;
+    matches!(
+        p.credential,
+        Credential::Secret(_)
+            | Credential::Certificate { .. }
+            | Credential::Oauth2(_)
+            | Credential::Smart(_)
+    )
 }
 
 /// The report's view of a token attempt: never the token itself.

@@ -165,18 +165,16 @@ fn test_assertions(tests: &[script::TestResult]) -> Vec<AssertionResult> {
         .map(|t| AssertionResult {
             name: t.name.clone(),
             passed: t.passed,
-            expected: redact(
+            expected: crate::exec::shown(
                 &t.expected
                     .clone()
                     .unwrap_or_else(|| "the test passes".into()),
-            )
-            .into_owned(),
-            actual: redact(&if t.passed {
+            ),
+            actual: crate::exec::shown(&if t.passed {
                 "passed".into()
             } else {
                 t.error.clone().unwrap_or_else(|| "failed".into())
-            })
-            .into_owned(),
+            }),
         })
         .collect()
 }
@@ -606,8 +604,7 @@ impl Driver for PostmanDriver<'_> {
         let mut steps = Vec::new();
         // A token request written as a plain request (Microsoft's samples): read it as one.
         if is_token_endpoint(&p.url, &self.items[p.item].request.body) {
-            let outcome =
-                auth::parse_token_response(answer.status, &answer.text(), ctx.clock.now());
+            let outcome = auth::answer_token(answer, ctx.clock.now());
             steps.push(Step::Token(exec::token_step(
                 &self.items[p.item].path,
                 "token request in the collection",
@@ -620,7 +617,7 @@ impl Driver for PostmanDriver<'_> {
         }
         let script_error = self.tests(&mut p, answer, ctx).err();
         let assertions = test_assertions(&p.tests);
-        let json = answer.json_shaped(&crate::assertions::outcome_shape());
+        let json = answer.json_shaped(crate::assertions::outcome_shape());
         let mut step = label.answered(answer, json.as_ref());
         step.outcome = match &script_error {
             Some(e) => Outcome::Error(redact(e).into_owned()),
@@ -809,7 +806,7 @@ fn resolve_body(b: &Body, v: &Vars<'_>, headers: &mut Vec<(String, String)>) -> 
 
 /// Script `console` output, shown in the `--verbose` trace.
 fn trace_logs(ctx: &Context, logs: &[String], label: &str) {
-    let Some(t) = &ctx.tracer else { return };
+    let Some(t) = &ctx.http.tracer else { return };
     for l in logs {
         t(&crate::http::Exchange {
             method: "console".into(),

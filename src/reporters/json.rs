@@ -21,8 +21,12 @@ pub struct JsonReport {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub duration_ms: u64,
-    /// The process exit code of the run (0 passed, 1 failed expectation, 3 no token, 4 runtime error).
+    /// The process exit code of the run (0 passed, 1 failed expectation, 3 no token, 4 runtime
+    /// error, 130/143 interrupted by Ctrl-C/SIGTERM).
     pub exit_code: u8,
+    /// `SIGINT` or `SIGTERM` when a signal stopped the run (after its cleanup requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
     pub summary: Totals,
     pub collections: Vec<JsonCollection>,
 }
@@ -99,6 +103,10 @@ pub struct JsonRequest {
     pub cleanup: bool,
     /// Attempts answered 429/503 and retried first (`--retry`).
     pub retries: u32,
+    /// Redirects on the way to the answer, as "302 to URL"; the last one says when it was not
+    /// followed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<String>,
 }
 
 fn token_error(e: &TokenError) -> JsonTokenError {
@@ -206,6 +214,7 @@ pub fn build(result: &RunResult) -> JsonReport {
                             diagnosis: diagnose::request_with_claims(r, claims),
                             cleanup: r.cleanup,
                             retries: r.retries,
+                            redirects: r.redirects.clone(),
                         })
                     }
                 })
@@ -227,6 +236,7 @@ pub fn build(result: &RunResult) -> JsonReport {
         started_at: crate::clock::iso8601(result.started_at),
         duration_ms: result.duration_ms,
         exit_code: result.exit_code() as u8,
+        interrupted: result.interrupted.clone(),
         summary: result.totals(),
         collections,
     }

@@ -111,6 +111,14 @@ fn check_writable(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Err(std::io::Error::other("it is a directory"));
     }
+    if written_through(path) {
+        // Opening a FIFO for writing would wait for a reader: only its permissions are checked.
+        let m = std::fs::metadata(path)?;
+        if m.permissions().readonly() {
+            return Err(std::io::Error::other("it is read-only"));
+        }
+        return Ok(());
+    }
     let probe = temp_path(path);
     std::fs::write(&probe, b"")?;
     std::fs::remove_file(&probe)
@@ -125,8 +133,23 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes `text` to `path` whole or not at all (a sibling temporary file renamed into place).
+/// Whether `path` is something other than a regular file or nothing: a symbolic link, a FIFO,
+/// a device. Those are written through, never replaced.
+fn written_through(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file())
+}
+
+/// Writes `text` to `path` whole or not at all (a sibling temporary file renamed into place). A
+/// path that is a symbolic link, a FIFO or a device (`/dev/stdout`) is written through instead:
+/// replacing it would break what it points to.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    if written_through(path) {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)?;
+        return std::io::Write::write_all(&mut f, text.as_bytes());
+    }
     let tmp = temp_path(path);
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {

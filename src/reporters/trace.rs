@@ -90,6 +90,8 @@ fn body(bytes: &[u8], content_type: Option<&str>) -> String {
     } else {
         text.into_owned()
     };
+    // Secrets are masked before the cut: a cut must never leave part of one behind.
+    let masked = crate::secret::redact_for("trace", &masked).into_owned();
     if masked.chars().count() > BODY_START {
         let cut: String = masked.chars().take(BODY_START).collect();
         format!("{cut}… ({} bytes in all)", bytes.len())
@@ -134,7 +136,8 @@ pub fn render(ex: &Exchange) -> String {
         (None, None) => {}
     }
     s.push('\n');
-    s
+    // What a server sent can not drive the terminal.
+    crate::text::clean(&s).into_owned()
 }
 
 #[cfg(test)]

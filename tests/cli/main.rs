@@ -4,6 +4,8 @@
 mod credentials;
 mod doctor;
 mod errors;
+mod hardening;
+mod hostile;
 mod jobs;
 mod postman;
 mod reports;
