@@ -13,7 +13,7 @@ pub mod auth;
 mod cli;
 mod clock;
 pub mod collection;
-mod diagnose;
+pub mod diagnose;
 mod doctor;
 mod exec;
 mod exit;

@@ -316,4 +316,63 @@ mod tests {
         r.add("ab");
         assert_eq!(r.redact("abc"), "abc");
     }
+
+    mod property {
+        use super::super::*;
+        use base64::Engine;
+        use proptest::prelude::*;
+
+        /// Every way a secret may come back in output: plain, in a query or form, base64 and
+        /// base64url, JSON-escaped, and as the Basic credentials of a client.
+        fn shown_forms(secret: &str, id: &str) -> Vec<String> {
+            let b = base64::engine::general_purpose::STANDARD;
+            let u = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let form = serde_urlencoded::to_string([("", secret)]).unwrap()[1..].to_string();
+            vec![
+                secret.to_string(),
+                form.clone(),
+                form.to_ascii_lowercase_escapes(),
+                form.replace('+', "%20"),
+                serde_json::to_string(secret)
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_string(),
+                b.encode(secret),
+                u.encode(secret),
+                b.encode(format!("{id}:{secret}")),
+                u.encode(format!("{id}:{secret}")),
+            ]
+        }
+
+        trait LowerEscapes {
+            fn to_ascii_lowercase_escapes(&self) -> String;
+        }
+
+        impl LowerEscapes for String {
+            fn to_ascii_lowercase_escapes(&self) -> String {
+                super::super::lower_hex_escapes(self)
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+            /// For any secret and any output it may take on the wire, the secret never shows.
+            #[test]
+            fn no_form_of_a_secret_survives_redaction(
+                secret in "[A-Za-z0-9~!@#$%^&()_+={}|:;<>?,./ \\\"'é🙂-]{6,40}",
+                id in "[a-z0-9-]{1,20}",
+                before in "[ -~]{0,20}",
+                after in "[ -~]{0,20}",
+            ) {
+                prop_assume!(secret.trim() == secret && !secret.contains('*'));
+                let r = Redactor::default();
+                r.add_basic(&id, &secret);
+                for shown in shown_forms(&secret, &id) {
+                    let text = format!("{before}{shown}{after}");
+                    let out = r.redact(&text);
+                    prop_assert!(!out.contains(&shown), "{shown:?} survived in {out:?}");
+                }
+            }
+        }
+    }
 }
