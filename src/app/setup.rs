@@ -194,6 +194,7 @@ pub(super) fn load_postman(
     cli_vars: &[(String, String)],
 ) -> Result<(crate::postman::model::Collection, Scopes), CliError> {
     let c: crate::postman::model::Collection = collection::parse(path, text).map_err(usage)?;
+    postman_header_problems(path, &c)?;
     let to_map = |e: Option<&Environment>| -> Map<String, Value> {
         e.map(|e| {
             e.variables
@@ -232,6 +233,32 @@ pub(super) fn load_postman(
             .insert(k.clone(), Value::String(v.clone()));
     }
     Ok((c, scopes))
+}
+
+/// A header written without variables that no request could carry (a line break in it): a
+/// usage error before anything is sent, as for fhircheck's own collections. Headers made of
+/// variables are checked when they are rendered, and fail their request if they can not go.
+fn postman_header_problems(
+    path: &Path,
+    c: &crate::postman::model::Collection,
+) -> Result<(), CliError> {
+    for item in crate::postman::model::flatten(c) {
+        for (k, v) in &item.request.headers {
+            if k.contains("{{") || v.contains("{{") {
+                continue;
+            }
+            let bad = reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err()
+                || reqwest::header::HeaderValue::from_str(v).is_err();
+            if bad {
+                return Err(usage(format!(
+                    "{}: {}: header `{k}` has a line break or a control character, which a header can not carry; nothing was sent\n  = help: a header is one line",
+                    path.display(),
+                    item.path
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Iteration data: a JSON array of objects, or CSV with a header row.

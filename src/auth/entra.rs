@@ -72,6 +72,9 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
     let tenant = f.required("tenant", &p.tenant, Some("AZURE_TENANT_ID"))?;
     let client_id = f.required("client_id", &p.client_id, Some("AZURE_CLIENT_ID"))?;
     let credential = secret_or_certificate(f)?;
+    if let Ok(s) = &credential {
+        super::check_secret_length(f, s)?;
+    }
     let host = f
         .given("authority_host", &p.authority_host)?
         .or_else(|| f.env.get("AZURE_AUTHORITY_HOST").cloned())

@@ -58,6 +58,7 @@ impl FormPost {
     }
 
     /// The client's id and secret, in the form or in the Authorization header.
+    // (A secret too short to mask is refused where it is read: `Fields::secret`.)
     pub(super) fn add_client(&mut self, client_id: &str, secret: String, how: ClientAuth) {
         let secret = Secret::new(secret);
         match how {
@@ -78,7 +79,7 @@ pub(super) fn resolve_oauth2(
     let p = f.profile;
     let url = f.required("token_url", &p.token_url, None)?;
     let client_id = f.required("client_id", &p.client_id, None)?;
-    let secret = f.required("client_secret", &p.client_secret, None)?;
+    let secret = f.secret(&p.client_secret, None)?;
     let mut post = FormPost::client_credentials(url);
     let mut resource = None;
     for (field, value) in [

@@ -221,6 +221,17 @@ impl Fields<'_> {
         })
     }
 
+    /// A client secret: required, and long enough to be found and masked in output.
+    fn secret(
+        &self,
+        t: &Option<String>,
+        var: Option<&'static str>,
+    ) -> Result<String, ProfileError> {
+        let s = self.required("client_secret", t, var)?;
+        check_secret_length(self, &s)?;
+        Ok(s)
+    }
+
     /// A non-blank environment variable.
     fn env_var(&self, var: &str) -> Option<&String> {
         self.env.get(var).filter(|v| !v.trim().is_empty())
@@ -253,6 +264,18 @@ impl Fields<'_> {
             message,
         }
     }
+}
+
+/// A secret shorter than [`crate::secret::MIN_SECRET_LEN`] could not be told apart from the rest
+/// of the output to mask it; no real client secret is that short.
+fn check_secret_length(f: &Fields<'_>, s: &str) -> Result<(), ProfileError> {
+    if s.chars().count() < crate::secret::MIN_SECRET_LEN {
+        return Err(f.invalid(format!(
+            "the client secret is {} characters long: too short to be a real secret, and too short to mask in output; use the secret's Value from the app registration",
+            s.chars().count()
+        )));
+    }
+    Ok(())
 }
 
 /// Renders a profile into a credential. `env` is the process environment snapshot taken by the

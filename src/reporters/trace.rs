@@ -144,6 +144,22 @@ pub fn render(ex: &Exchange) -> String {
 mod tests {
     use super::*;
 
+    /// A secret that straddles the point where the body is cut is masked whole first: no part
+    /// of it is left at the end of the shown text.
+    #[test]
+    fn a_cut_never_leaves_part_of_a_secret() {
+        let secret = "Cut-Here-Secret-Value-0123456789";
+        crate::secret::redactor().add(secret);
+        let body = format!("{}{secret} and more", "x".repeat(BODY_START - 10));
+        let shown = super::body(body.as_bytes(), Some("text/plain"));
+        assert!(
+            !shown.contains(&secret[..8]),
+            "{}",
+            &shown[shown.len() - 60..]
+        );
+        assert!(shown.contains("***"));
+    }
+
     #[test]
     fn credentials_are_masked_by_name() {
         let ex = Exchange {

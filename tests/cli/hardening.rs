@@ -349,3 +349,18 @@ fn the_sandbox_secret_stays_masked_in_a_syntax_error_of_the_collection() {
     assert_eq!(ran.code, 2);
     assert!(!ran.stderr.contains(reg::SECRET_VALUE), "{}", ran.stderr);
 }
+
+#[test]
+fn a_client_secret_too_short_to_mask_is_refused_where_it_is_read() {
+    let t = Target::start("healthy");
+    let ran = fhircheck(&[
+        "run",
+        smoke().to_str().unwrap(),
+        "-e",
+        t.env_file.to_str().unwrap(),
+        "--var",
+        "client_secret=abc",
+    ]);
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stderr.contains("too short"), "{}", ran.stderr);
+}

@@ -420,3 +420,54 @@ fn a_header_that_can_not_go_on_the_wire_is_a_usage_error() {
     assert!(ran.stderr.contains("headers.X-Note"), "{}", ran.stderr);
     assert!(server.seen().is_empty(), "nothing was sent");
 }
+
+#[test]
+fn a_postman_header_that_can_not_go_on_the_wire_is_a_usage_error_too() {
+    let server = Hostile::start(|_, _| http("200 OK", &[], "{}"));
+    let dir = tempfile::tempdir().unwrap();
+    let c = serde_json::json!({
+        "info": {"name": "crlf", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "smuggle", "request": {"method": "GET", "url": format!("{}/x", server.url()),
+                  "header": [{"key": "X-Note", "value": "a\r\nX-Injected: 1"}]}}]
+    });
+    let path = dir.path().join("crlf.postman_collection.json");
+    std::fs::write(&path, c.to_string()).unwrap();
+    let ran = fhircheck(&["run", path.to_str().unwrap()]);
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stderr.contains("X-Note"), "{}", ran.stderr);
+    assert!(server.seen().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn a_server_that_drips_its_answer_is_bounded_by_the_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+                // One byte every 300 ms: a hundred bytes would take half a minute.
+                for _ in 0..100 {
+                    if out.write_all(b" ").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let c = serde_json::json!({"name": "drip", "base_url": format!("http://127.0.0.1:{port}"),
+        "requests": [{"name": "slowly", "url": "x"}]});
+    let path = dir.path().join("drip.json");
+    std::fs::write(&path, c.to_string()).unwrap();
+    let ran = fhircheck(&["run", path.to_str().unwrap(), "--timeout", "1"]);
+    assert_eq!(ran.code, 4, "{}", ran.stdout);
+    assert!(ran.stdout.contains("timed out"), "{}", ran.stdout);
+}
