@@ -43,7 +43,7 @@ add_case bulk/fhircheck-postman1000   fast 1000 "$FC run --quiet \$C/newman/bulk
 add_case bulk/fhircheck-postman-n1000 fast 1000 "$FC run --quiet \$C/newman/bulk-one.postman_collection.json -n 1000 --env-var access_token=\$TOKEN"
 add_case bulk/fhircheck-junit1000     fast 1000 "$FC run --quiet -r json,junit --report-dir $REPORTS $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
 add_case big/fhircheck                fast 1    "$FC run --quiet $HERE/collections/big.json --var access_token=\$TOKEN"
-add_case big100/fhircheck             fast 1    "$FC run --quiet $WORK/fhircheck-big100.json --var access_token=\$TOKEN"
+add_case big100/fhircheck             fast 1    "$FC run --quiet $WORK/fhircheck-big100.json --max-body 200MiB --var access_token=\$TOKEN"
 add_case big100/curl                  fast 1    "curl -sS --fail -H 'Authorization: Bearer \$TOKEN' -o /dev/null \$BASE/fhir/Patient/big100"
 add_case big100/hurl                  fast 1    "\$HURL --test --jobs 1 --variable base_url=\$BASE --variable access_token=\$TOKEN $WORK/hurl-big100.hurl"
 add_case jobs/fhircheck-1             fast 1    "$FC run --quiet $WORK/fhircheck-jobs1.json"

@@ -263,12 +263,8 @@ fn postman_header_problems(
 
 /// Iteration data: a JSON array of objects, or CSV with a header row.
 pub(super) fn load_data(path: &Path) -> Result<Vec<Map<String, Value>>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        usage(format!(
-            "{}: cannot read the iteration data: {e}",
-            path.display()
-        ))
-    })?;
+    // Read as every other input is: a byte-order mark dropped, secret-named values registered.
+    let text = collection::read(path).map_err(usage)?;
     if text.trim_start().starts_with('[') {
         return collection::parse(path, &text).map_err(|e| {
             usage(format!(

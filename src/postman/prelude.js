@@ -295,3 +295,41 @@ function __finish() {
     headers: __reqHeaders.all(), url: __req.url
   });
 }
+
+// Pristine builtins for every script. What one script does to the builtins or to this API
+// (`JSON.stringify = …`, `__finish = …`, a property added to `Object.prototype`, a global left
+// behind) must not reach the next script, as in Postman, where each script gets a fresh sandbox.
+// The descriptors of every own property of the global object and of the builtins' constructors
+// and prototypes are kept here, with the functions the restoring uses, as they are now; Rust
+// holds a reference to `__pristine` itself and calls it before each script.
+var __pristine = (function () {
+  var gOPN = Object.getOwnPropertyNames, gOPD = Object.getOwnPropertyDescriptor;
+  var dP = Object.defineProperty, setProto = Object.setPrototypeOf, hasOwn = Object.prototype.hasOwnProperty;
+  var apply = Reflect.apply;
+  var roots = [Object.prototype, globalThis, Object, Function.prototype, Array, Array.prototype,
+    String, String.prototype, Number, Number.prototype, Boolean.prototype, Symbol, Symbol.prototype,
+    JSON, Math, Reflect, Date, Date.prototype, RegExp, RegExp.prototype, Error, Error.prototype,
+    Promise, Promise.prototype, Map.prototype, Set.prototype, WeakMap.prototype];
+  var saved = [];
+  for (var i = 0; i < roots.length; i++) {
+    var names = gOPN(roots[i]), descs = setProto({}, null);
+    for (var j = 0; j < names.length; j++) descs[names[j]] = setProto(gOPD(roots[i], names[j]), null);
+    saved[i] = { names: names, descs: descs };
+  }
+  function same(a, b) {
+    return b !== undefined && a.value === b.value && a.get === b.get && a.set === b.set &&
+      a.writable === b.writable && a.enumerable === b.enumerable && a.configurable === b.configurable;
+  }
+  return function () {
+    for (var i = 0; i < roots.length; i++) {
+      var o = roots[i], s = saved[i], now = gOPN(o);
+      for (var j = 0; j < now.length; j++) {
+        if (!apply(hasOwn, s.descs, [now[j]])) { try { delete o[now[j]]; } catch (e) {} }
+      }
+      for (var k = 0; k < s.names.length; k++) {
+        var name = s.names[k], d = s.descs[name];
+        if (!same(d, gOPD(o, name))) { try { dP(o, name, d); } catch (e) {} }
+      }
+    }
+  };
+})();

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rquickjs::{Context, Runtime};
+use rquickjs::{Context, Function, Persistent, Runtime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -110,6 +110,9 @@ impl std::fmt::Display for ScriptError {
 }
 
 pub struct Engine {
+    /// The prelude's `__pristine`, held here so no script can replace it: it restores the
+    /// builtins and the API before each script.
+    pristine: Persistent<Function<'static>>,
     // Declared before the runtime: a context must be dropped before its runtime.
     ctx: Context,
     _rt: Runtime,
@@ -129,14 +132,18 @@ impl Engine {
         })));
         // The API is defined once per run; each script then only resets its state.
         let ctx = Context::full(&rt).map_err(|e| format!("cannot create a script context: {e}"))?;
-        ctx.with(|ctx| {
-            let mut opts = rquickjs::context::EvalOptions::default();
-            opts.global = true;
-            opts.strict = false;
-            ctx.eval_with_options::<(), _>(PRELUDE, opts)
-        })
-        .map_err(|e| format!("the script API could not be set up: {e}"))?;
+        let pristine = ctx
+            .with(|ctx| {
+                let mut opts = rquickjs::context::EvalOptions::default();
+                opts.global = true;
+                opts.strict = false;
+                ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
+                let f: Function = ctx.globals().get("__pristine")?;
+                Ok::<_, rquickjs::Error>(Persistent::save(&ctx, f))
+            })
+            .map_err(|e| format!("the script API could not be set up: {e}"))?;
         Ok(Engine {
+            pristine,
             ctx,
             _rt: rt,
             deadline,
@@ -185,6 +192,14 @@ impl Engine {
                     ScriptError { message, line }
                 }
             };
+            let pristine = self
+                .pristine
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| fail(&ctx, e, false))?;
+            pristine
+                .call::<_, ()>(())
+                .map_err(|e| fail(&ctx, e, false))?;
             ctx.globals()
                 .set("__input", input)
                 .map_err(|e| fail(&ctx, e, false))?;
@@ -294,6 +309,37 @@ mod tests {
 
     fn engine() -> Engine {
         Engine::new(Duration::from_millis(500)).unwrap()
+    }
+
+    /// One script's changes to the builtins and the API do not reach the next script: it can
+    /// not forge their results.
+    #[test]
+    fn every_script_gets_pristine_builtins() {
+        let e = engine();
+        let forge = r#"
+            JSON.stringify = function () { return '{"tests":[{"name":"forged","passed":true}],"logs":[]}'; };
+            __finish = function () { return '{"tests":[{"name":"forged","passed":true}]}'; };
+            Object.prototype.injected = 1;
+            Array.prototype.push = function () { return 0; };
+            leaked = "left behind";
+        "#;
+        // What the forging script reports of itself does not matter here; the next one does.
+        let _ = e.run(forge, &input(Some((200, "{}"))));
+        let honest = r#"
+            pm.test("fails", function () { pm.expect(1).to.eql(2); });
+            pm.test("no injection", function () { pm.expect(({}).injected).to.be.undefined; });
+            pm.test("no leak", function () { pm.expect(typeof leaked).to.eql("undefined"); });
+        "#;
+        let out = e.run(honest, &input(Some((200, "{}")))).unwrap();
+        let names: Vec<(&str, bool)> = out
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.passed))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("fails", false), ("no injection", true), ("no leak", true)]
+        );
     }
 
     #[test]

@@ -364,3 +364,19 @@ fn a_client_secret_too_short_to_mask_is_refused_where_it_is_read() {
     assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
     assert!(ran.stderr.contains("too short"), "{}", ran.stderr);
 }
+
+#[test]
+fn iteration_data_with_a_byte_order_mark_keeps_its_first_column() {
+    let t = Target::start("healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "rows.csv", "\u{feff}family,given\nSmith,Ann\n");
+    let c = serde_json::json!({
+        "info": {"name": "bom", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [{"name": "first column", "event": [{"listen": "test", "script": {"exec": [
+            "pm.test('family is read', function () { pm.expect(pm.iterationData.get('family')).to.eql('Smith'); });"
+        ]}}], "request": {"method": "GET", "url": format!("{}/metadata", t.fhir_url())}}]
+    });
+    let path = write(dir.path(), "bom.postman_collection.json", &c.to_string());
+    let ran = fhircheck(&["run", &path, "-d", &csv]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
