@@ -2,7 +2,7 @@
 // script's state from `__input` (JSON text: the variable scopes, the request, the response, run
 // info), and `__finish()` returns what the script changed, as JSON.
 // Scripts get no file system and no network: none is provided here.
-var __s, __tests, __logs, __next, __nextSet, __req, __reqHeaders, __res;
+var __input, __s, __tests, __logs, __next, __nextSet, __req, __reqHeaders, __res;
 var pm, console, tests, responseBody, responseCode, responseTime, responseHeaders;
 var environment, globals, data, request, iteration, postman;
 
@@ -301,7 +301,10 @@ function __finish() {
 // behind) must not reach the next script, as in Postman, where each script gets a fresh sandbox.
 // The descriptors of every own property of the global object and of the builtins' constructors
 // and prototypes are kept here, with the functions the restoring uses, as they are now; Rust
-// holds a reference to `__pristine` itself and calls it before each script.
+// holds a reference to `__pristine` itself and calls it before each script. Checking every
+// builtin before every script would cost more than the script: the functions the harness relies
+// on and the number of properties of the most patched objects are checked, and everything is
+// restored when any of them changed.
 var __pristine = (function () {
   var gOPN = Object.getOwnPropertyNames, gOPD = Object.getOwnPropertyDescriptor;
   var dP = Object.defineProperty, setProto = Object.setPrototypeOf, hasOwn = Object.prototype.hasOwnProperty;
@@ -320,7 +323,31 @@ var __pristine = (function () {
     return b !== undefined && a.value === b.value && a.get === b.get && a.set === b.set &&
       a.writable === b.writable && a.enumerable === b.enumerable && a.configurable === b.configurable;
   }
+  // What the harness itself relies on, and where additions leak most: checked before every
+  // script; the full restore runs only when one of them changed.
+  var watched = [[JSON, "stringify"], [JSON, "parse"], [Object.prototype, "hasOwnProperty"],
+    [Object.prototype, "toString"], [Array.prototype, "push"], [Array.prototype, "map"],
+    [Array.prototype, "join"], [Array.prototype, "forEach"], [Function.prototype, "call"],
+    [Function.prototype, "apply"], [String.prototype, "indexOf"], [globalThis, "String"],
+    [globalThis, "JSON"], [globalThis, "Object"], [globalThis, "Array"], [globalThis, "Error"],
+    [globalThis, "__begin"], [globalThis, "__finish"], [globalThis, "__str"], [globalThis, "__scope"],
+    [globalThis, "__replace"], [globalThis, "__lookup"], [globalThis, "Assertion"]];
+  var watchedValues = [];
+  for (var w = 0; w < watched.length; w++) watchedValues[w] = gOPD(watched[w][0], watched[w][1]);
+  var counted = [globalThis, Object.prototype, Array.prototype, Function.prototype, String.prototype];
+  var counts = [];
+  for (var c = 0; c < counted.length; c++) counts[c] = gOPN(counted[c]).length;
+  function tampered() {
+    for (var w = 0; w < watched.length; w++) {
+      var d = gOPD(watched[w][0], watched[w][1]), s = watchedValues[w];
+      if (d === undefined || s === undefined) { if (d !== s) return true; continue; }
+      if (d.value !== s.value || d.get !== s.get || d.set !== s.set) return true;
+    }
+    for (var c = 0; c < counted.length; c++) if (gOPN(counted[c]).length !== counts[c]) return true;
+    return false;
+  }
   return function () {
+    if (!tampered()) return;
     for (var i = 0; i < roots.length; i++) {
       var o = roots[i], s = saved[i], now = gOPN(o);
       for (var j = 0; j < now.length; j++) {
