@@ -3,12 +3,10 @@
 //! Postman v1 file; a token cache that is wrong, unwritable or a FIFO; report paths that are
 //! links or FIFOs; Ctrl-C and SIGTERM in the middle of a run.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::{fhircheck, fhircheck_env, smoke, Target};
+use crate::{fhircheck, fhircheck_env, http, smoke, Target, TestServer};
 use fhircheck::sandbox::registrations as reg;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -245,41 +243,19 @@ impl FifoLike for std::fs::FileType {
 
 /// A server whose first data request takes long enough to send a signal meanwhile; it reports
 /// each request line on a channel.
-fn slow_first(tx: std::sync::mpsc::Sender<String>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut out = stream;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let mut length = 0;
-                    let mut h = String::new();
-                    while reader.read_line(&mut h).unwrap_or(0) > 2 {
-                        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                        h.clear();
-                    }
-                    let mut body = vec![0; length];
-                    let _ = std::io::Read::read_exact(&mut reader, &mut body);
-                    let _ = tx.send(line.trim().to_string());
-                    if line.contains("/slow") {
-                        std::thread::sleep(std::time::Duration::from_millis(1500));
-                    }
-                    let body = "{\"resourceType\":\"Patient\",\"id\":\"p1\"}";
-                    let _ = write!(out, "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-                }
-            });
+fn slow_first(tx: std::sync::mpsc::Sender<String>) -> TestServer {
+    let tx = std::sync::Mutex::new(tx);
+    TestServer::answering(move |seen, _| {
+        let _ = tx.lock().unwrap().send(seen.line.trim().to_string());
+        if seen.line.contains("/slow") {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
         }
-    });
-    port
+        http(
+            "200 OK",
+            &[("Content-Type", "application/fhir+json")],
+            "{\"resourceType\":\"Patient\",\"id\":\"p1\"}",
+        )
+    })
 }
 
 #[cfg(unix)]
@@ -287,7 +263,8 @@ fn slow_first(tx: std::sync::mpsc::Sender<String>) -> u16 {
 fn a_signal_stops_new_requests_but_runs_the_cleanup_and_writes_the_reports() {
     for (signal, code, name) in [("-INT", 130, "SIGINT"), ("-TERM", 143, "SIGTERM")] {
         let (tx, rx) = std::sync::mpsc::channel();
-        let port = slow_first(tx);
+        let server = slow_first(tx);
+        let port = server.port;
         let dir = tempfile::tempdir().unwrap();
         let c = serde_json::json!({"name": "interrupted", "base_url": format!("http://127.0.0.1:{port}"),
         "requests": [

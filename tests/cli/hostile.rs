@@ -2,95 +2,10 @@
 //! end, send escape codes or answer with something that is not HTTP. Each case has its exit code,
 //! its message, and no secret in any output.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
 
-use crate::{fhircheck, Ran, Target};
+use crate::{fhircheck, http, Ran, Target, TestServer as Hostile};
 use fhircheck::sandbox::registrations as reg;
-
-/// A request as the server saw it: the request line, the headers and the body.
-#[derive(Debug, Clone, Default)]
-struct Seen {
-    line: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-/// A loopback server answering every request with `answer(request)` written raw to the socket.
-struct Hostile {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-}
-
-type Answer = dyn Fn(&Seen, u16) -> Vec<u8> + Send + Sync;
-
-impl Hostile {
-    fn start(answer: impl Fn(&Seen, u16) -> Vec<u8> + Send + Sync + 'static) -> Hostile {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let answer: Arc<Answer> = Arc::new(answer);
-        let log = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (log, answer) = (log.clone(), answer.clone());
-                std::thread::spawn(move || serve(stream, port, &log, &*answer));
-            }
-        });
-        Hostile { port, seen }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-fn serve(stream: TcpStream, port: u16, log: &Mutex<Vec<Seen>>, answer: &Answer) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut out = stream;
-    loop {
-        let mut seen = Seen::default();
-        if reader.read_line(&mut seen.line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                break;
-            }
-            if let Some((k, v)) = h.trim_end().split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                seen.headers
-                    .push((k.to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let mut body = vec![0; length];
-        let _ = reader.read_exact(&mut body);
-        seen.body = String::from_utf8_lossy(&body).into_owned();
-        log.lock().unwrap().push(seen.clone());
-        if out.write_all(&answer(&seen, port)).is_err() {
-            return;
-        }
-    }
-}
-
-fn http(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
-    let mut s = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        s.push_str(&format!("{k}: {v}\r\n"));
-    }
-    s.push_str("\r\n");
-    s.push_str(body);
-    s.into_bytes()
-}
 
 /// A collection of one GET to `url` with a bearer token from an OAuth2 token endpoint.
 fn collection(dir: &std::path::Path, base: &str, token_url: &str, client_auth: &str) -> String {
@@ -135,10 +50,10 @@ fn assert_no_secret(ran: &Ran) {
 
 #[test]
 fn a_token_endpoint_that_redirects_never_gets_the_secret_on() {
-    let elsewhere = Hostile::start(|_, _| token_answer());
+    let elsewhere = Hostile::answering(|_, _| token_answer());
     let to = format!("{}/token", elsewhere.url());
     let redirecting =
-        Hostile::start(move |_, _| http("307 Temporary Redirect", &[("Location", &to)], ""));
+        Hostile::answering(move |_, _| http("307 Temporary Redirect", &[("Location", &to)], ""));
     let dir = tempfile::tempdir().unwrap();
     let c = collection(
         dir.path(),
@@ -160,7 +75,7 @@ fn a_token_endpoint_that_redirects_never_gets_the_secret_on() {
 
 #[test]
 fn redirects_stay_within_their_origin_unless_asked_and_leave_the_token_behind() {
-    let other = Hostile::start(|seen, _| {
+    let other = Hostile::answering(|seen, _| {
         let auth = seen.headers.iter().any(|(k, _)| k == "authorization");
         http(
             "200 OK",
@@ -169,7 +84,7 @@ fn redirects_stay_within_their_origin_unless_asked_and_leave_the_token_behind() 
         )
     });
     let other_url = other.url();
-    let fhir = Hostile::start(move |seen, port| {
+    let fhir = Hostile::answering(move |seen, port| {
         if seen.line.contains("/token") {
             token_answer()
         } else if seen.line.contains("/fhir/Patient") {
@@ -260,7 +175,7 @@ fn an_echoed_basic_header_is_masked_everywhere() {
 
 #[test]
 fn a_server_that_hangs_or_streams_without_end_is_bounded() {
-    let hang = Hostile::start(|seen, _| {
+    let hang = Hostile::answering(|seen, _| {
         if seen.line.contains("/token") {
             return token_answer();
         }
@@ -278,29 +193,17 @@ fn a_server_that_hangs_or_streams_without_end_is_bounded() {
     assert_eq!(ran.code, 4, "{}", ran.stdout);
     assert!(ran.stdout.contains("timed out"), "{}", ran.stdout);
 
-    let endless = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = endless.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in endless.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut out = stream;
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                    line.clear();
-                }
-                let _ = out
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n\r\n[");
-                let chunk = vec![b' '; 64 * 1024];
-                // Bounded: 64 MiB at most, far beyond the limit the test sets.
-                for _ in 0..1024 {
-                    if out.write_all(&chunk).is_err() {
-                        return;
-                    }
-                }
-            });
+    let endless = Hostile::start(|_, _, out| {
+        let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n\r\n[");
+        let chunk = vec![b' '; 64 * 1024];
+        // Bounded: 64 MiB at most, far beyond the limit the test sets.
+        for _ in 0..1024 {
+            if out.write_all(&chunk).is_err() {
+                return;
+            }
         }
     });
+    let port = endless.port;
     let c = serde_json::json!({"name": "endless", "base_url": format!("http://127.0.0.1:{port}"),
         "requests": [{"name": "everything", "url": "all"}]});
     let path = dir.path().join("endless.json");
@@ -316,7 +219,7 @@ fn a_server_that_hangs_or_streams_without_end_is_bounded() {
 
 #[test]
 fn escape_codes_and_garbage_from_a_server_can_not_reach_the_terminal() {
-    let nasty = Hostile::start(|seen, _| {
+    let nasty = Hostile::answering(|seen, _| {
         if seen.line.contains("/token") {
             return token_answer();
         }
@@ -355,7 +258,7 @@ fn escape_codes_and_garbage_from_a_server_can_not_reach_the_terminal() {
 
 #[test]
 fn an_empty_access_token_is_a_token_error() {
-    let server = Hostile::start(|_, _| {
+    let server = Hostile::answering(|_, _| {
         http(
             "200 OK",
             &[("Content-Type", "application/json")],
@@ -409,7 +312,7 @@ fn credentials_over_plain_http_to_another_host_are_refused_before_anything_is_se
 
 #[test]
 fn a_header_that_can_not_go_on_the_wire_is_a_usage_error() {
-    let server = Hostile::start(|_, _| http("200 OK", &[], "{}"));
+    let server = Hostile::answering(|_, _| http("200 OK", &[], "{}"));
     let dir = tempfile::tempdir().unwrap();
     let c = serde_json::json!({"name": "crlf", "base_url": server.url(),
         "requests": [{"name": "smuggle", "url": "x", "headers": {"X-Note": "a\r\nX-Injected: 1"}}]});
@@ -423,7 +326,7 @@ fn a_header_that_can_not_go_on_the_wire_is_a_usage_error() {
 
 #[test]
 fn a_postman_header_that_can_not_go_on_the_wire_is_a_usage_error_too() {
-    let server = Hostile::start(|_, _| http("200 OK", &[], "{}"));
+    let server = Hostile::answering(|_, _| http("200 OK", &[], "{}"));
     let dir = tempfile::tempdir().unwrap();
     let c = serde_json::json!({
         "info": {"name": "crlf", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
@@ -440,28 +343,17 @@ fn a_postman_header_that_can_not_go_on_the_wire_is_a_usage_error_too() {
 
 #[test]
 fn a_server_that_drips_its_answer_is_bounded_by_the_timeout() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut out = stream;
-                let mut line = String::new();
-                while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                    line.clear();
-                }
-                let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
-                // One byte every 300 ms: a hundred bytes would take half a minute.
-                for _ in 0..100 {
-                    if out.write_all(b" ").is_err() {
-                        return;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(300));
-                }
-            });
+    let drip = Hostile::start(|_, _, out| {
+        let _ = out.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+        // One byte every 300 ms: a hundred bytes would take half a minute.
+        for _ in 0..100 {
+            if out.write_all(b" ").is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
         }
     });
+    let port = drip.port;
     let dir = tempfile::tempdir().unwrap();
     let c = serde_json::json!({"name": "drip", "base_url": format!("http://127.0.0.1:{port}"),
         "requests": [{"name": "slowly", "url": "x"}]});

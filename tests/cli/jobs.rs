@@ -2,83 +2,48 @@
 //! and cleanup, shown whole and in input order; one summary row per run; combined reports; the
 //! worst exit code.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{fhircheck, smoke, snap, Target};
+use crate::{fhircheck, http, smoke, snap, Target, TestServer};
 
 /// A loopback server that answers `GET /slow?ms=N&who=W` after N ms with
 /// `{"who": W, "header": <X-Who header>}`, counting requests in flight at once.
 struct Slow {
-    port: u16,
+    server: TestServer,
     most_at_once: Arc<AtomicUsize>,
 }
 
 impl Slow {
     fn start() -> Slow {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let in_flight = Arc::new(AtomicUsize::new(0));
         let most_at_once = Arc::new(AtomicUsize::new(0));
         let (now, most) = (in_flight.clone(), most_at_once.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (now, most) = (now.clone(), most.clone());
-                std::thread::spawn(move || serve(stream, &now, &most));
-            }
+        let server = TestServer::answering(move |seen, _| {
+            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(n, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(seen.query("ms").parse().unwrap_or(0)));
+            now.fetch_sub(1, Ordering::SeqCst);
+            let body = serde_json::json!({"who": seen.query("who"), "header": seen.header("x-who").unwrap_or_default()});
+            http(
+                "200 OK",
+                &[("Content-Type", "application/json")],
+                &body.to_string(),
+            )
         });
-        Slow { port, most_at_once }
+        Slow {
+            server,
+            most_at_once,
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.server.port
     }
 
     fn most_at_once(&self) -> usize {
         self.most_at_once.load(Ordering::SeqCst)
-    }
-}
-
-/// Answers every request on one connection (keep-alive).
-fn serve(stream: std::net::TcpStream, now: &AtomicUsize, most: &AtomicUsize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut out = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-        let mut who_header = String::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                break;
-            }
-            if let Some(v) = h.to_ascii_lowercase().strip_prefix("x-who:") {
-                who_header = v.trim().to_string();
-            }
-        }
-        let query: Vec<(String, String)> = target
-            .split_once('?')
-            .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
-            .unwrap_or_default();
-        let get = |k: &str| {
-            query
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
-        let n = now.fetch_add(1, Ordering::SeqCst) + 1;
-        most.fetch_max(n, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(get("ms").parse().unwrap_or(0)));
-        now.fetch_sub(1, Ordering::SeqCst);
-        let body = serde_json::json!({"who": get("who"), "header": who_header}).to_string();
-        let _ = write!(
-            out,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
     }
 }
 
@@ -102,7 +67,7 @@ fn runs_go_at_the_same_time_and_show_whole_in_input_order() {
     // The first run answers last: its block must still come first, unbroken.
     let files: Vec<String> = [("first", 900), ("second", 300), ("third", 0)]
         .iter()
-        .map(|(n, ms)| slow_collection(dir.path(), server.port, n, *ms))
+        .map(|(n, ms)| slow_collection(dir.path(), server.port(), n, *ms))
         .collect();
     let mut args = vec!["run", "--jobs", "3"];
     args.extend(files.iter().map(String::as_str));
@@ -141,7 +106,7 @@ fn runs_go_at_the_same_time_and_show_whole_in_input_order() {
     let one = Slow::start();
     let files: Vec<String> = [("first", 300), ("second", 100), ("third", 0)]
         .iter()
-        .map(|(n, ms)| slow_collection(dir.path(), one.port, n, *ms))
+        .map(|(n, ms)| slow_collection(dir.path(), one.port(), n, *ms))
         .collect();
     let mut args = vec!["run", "--jobs", "1"];
     args.extend(files.iter().map(String::as_str));
@@ -193,7 +158,7 @@ fn one_run_per_environment_each_with_its_own_variables_and_tokens() {
     let server = Slow::start();
     let c = serde_json::json!({
         "name": "who",
-        "base_url": format!("http://127.0.0.1:{}", server.port),
+        "base_url": format!("http://127.0.0.1:{}", server.port()),
         "requests": [
             {"name": "send", "url": "slow?ms=200&who={{who}}", "headers": {"X-Who": "{{who}}"},
              "capture": {"seen": {"json": "$.header"}},

@@ -194,3 +194,127 @@ macro_rules! snap {
         $crate::settings().bind(|| insta::assert_snapshot!($name, $value))
     };
 }
+
+/// A request as a test server saw it: the request line, the headers (names in lower case) and
+/// the body.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Seen {
+    /// A query parameter of the request line.
+    pub fn query(&self, k: &str) -> String {
+        let target = self.line.split_whitespace().nth(1).unwrap_or("/");
+        let pairs: Vec<(String, String)> = target
+            .split_once('?')
+            .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
+            .unwrap_or_default();
+        pairs
+            .into_iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
+    pub fn header(&self, k: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a test server does with each request: write its answer, all of it or bit by bit, on
+/// the connection. The port is the server's own.
+pub type Handler = dyn Fn(&Seen, u16, &mut std::net::TcpStream) + Send + Sync;
+
+/// A loopback HTTP/1.1 server for tests, one thread per connection (keep-alive), recording
+/// every request it reads.
+pub struct TestServer {
+    pub port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+}
+
+impl TestServer {
+    pub fn start(
+        handler: impl Fn(&Seen, u16, &mut std::net::TcpStream) + Send + Sync + 'static,
+    ) -> TestServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let handler: std::sync::Arc<Handler> = std::sync::Arc::new(handler);
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (log, handler) = (log.clone(), handler.clone());
+                std::thread::spawn(move || serve(stream, port, &log, &*handler));
+            }
+        });
+        TestServer { port, seen }
+    }
+
+    /// A server that answers each request with the bytes `answer` returns.
+    pub fn answering(answer: impl Fn(&Seen, u16) -> Vec<u8> + Send + Sync + 'static) -> TestServer {
+        Self::start(move |seen, port, out| {
+            let _ = std::io::Write::write_all(out, &answer(seen, port));
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn serve(
+    stream: std::net::TcpStream,
+    port: u16,
+    log: &std::sync::Mutex<Vec<Seen>>,
+    handler: &Handler,
+) {
+    use std::io::{BufRead, Read};
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut out = stream;
+    loop {
+        let mut seen = Seen::default();
+        if reader.read_line(&mut seen.line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = h.trim_end().split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                seen.headers
+                    .push((k.to_ascii_lowercase(), v.trim().to_string()));
+            }
+        }
+        let mut body = vec![0; length];
+        let _ = reader.read_exact(&mut body);
+        seen.body = String::from_utf8_lossy(&body).into_owned();
+        log.lock().unwrap().push(seen.clone());
+        handler(&seen, port, &mut out);
+    }
+}
+
+/// An HTTP/1.1 answer with a Content-Length.
+pub fn http(status: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+    let mut s = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        s.push_str(&format!("{k}: {v}\r\n"));
+    }
+    s.push_str("\r\n");
+    s.push_str(body);
+    s.into_bytes()
+}
