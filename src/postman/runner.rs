@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::model::{self, Auth, Body, Collection, Item};
-use super::script::{self, Engine, Header, Input, ScriptRequest, ScriptResponse};
+use super::script::{self, Header, Input, ScriptRequest, ScriptResponse, Worker};
 use crate::assertions::AssertionResult;
 use crate::auth::{self, Credential, FormPost, FormValue, ResolvedProfile, TokenError, Unusable};
 use crate::exec::{self, Context, Driver, Outgoing, Prepared, StepLabel, TokenNeed};
@@ -196,7 +196,7 @@ pub struct PostmanDriver<'a> {
     collection: &'a Collection,
     source: String,
     items: Vec<Item>,
-    engine: Result<Engine, String>,
+    engine: Result<Worker, String>,
     scopes: Scopes,
     opts: &'a Options,
     iterations: usize,
@@ -249,7 +249,7 @@ impl<'a> PostmanDriver<'a> {
             collection,
             source: source.to_string(),
             items,
-            engine: Engine::new(opts.script_timeout),
+            engine: Worker::new(opts.script_timeout),
             scopes,
             opts,
             iterations,
@@ -352,7 +352,7 @@ impl<'a> PostmanDriver<'a> {
         local: &mut Map<String, Value>,
         ctx: &Context,
     ) -> Result<script::Output, script::ScriptError> {
-        let engine = self.engine.as_ref().map_err(|e| script::ScriptError {
+        let engine = self.engine.as_mut().map_err(|e| script::ScriptError {
             message: e.clone(),
             line: None,
         })?;

@@ -1,8 +1,9 @@
-//! Runs Postman scripts in QuickJS (rquickjs). One runtime per run; a fresh context per script.
+//! Runs Postman scripts in QuickJS (rquickjs). One runtime per run, on a thread of its own
+//! (`Worker`); every script starts from the same pristine builtins.
 //! The API lives in `prelude.js`; state goes in and out as JSON, so the boundary stays small.
 //! No file system and no network exist in the context; a time limit stops endless loops.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rquickjs::{Context, Function, Persistent, Runtime};
@@ -223,6 +224,123 @@ impl Engine {
     }
 }
 
+/// A script and what it gets, sent to the worker's thread.
+type Job = (String, Input);
+type Reply = Result<Output, ScriptError>;
+
+/// Runs scripts on a thread of their own. QuickJS checks its interrupt handler (the script time
+/// limit) in the bytecode loop but not inside its regular expression engine, so a pattern that
+/// backtracks without end (`/^(a+)+$/` on a long string) would hold the run for ever. A script
+/// that has not answered a second after its limit is abandoned with its thread, which spins until
+/// the process ends; the next script gets a new thread and a new engine.
+pub struct Worker {
+    limit: Duration,
+    live: Option<(mpsc::Sender<Job>, mpsc::Receiver<Reply>)>,
+}
+
+/// A message that is about to arrive, taken without going to sleep: scripts take a tenth of a
+/// millisecond, and putting a thread to sleep and waking it costs as much. `Err(true)`: the
+/// sender is gone; `Err(false)`: nothing yet, block as usual.
+fn spin<T>(rx: &mpsc::Receiver<T>) -> Result<T, bool> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_micros(300) {
+        match rx.try_recv() {
+            Ok(v) => return Ok(v),
+            Err(mpsc::TryRecvError::Disconnected) => return Err(true),
+            Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+        }
+    }
+    Err(false)
+}
+
+/// How long past its limit a script may take before it is abandoned.
+const GRACE: Duration = Duration::from_secs(1);
+
+impl Worker {
+    pub fn new(limit: Duration) -> Result<Worker, String> {
+        let mut w = Worker { limit, live: None };
+        w.live = Some(w.spawn()?);
+        Ok(w)
+    }
+
+    fn spawn(&self) -> Result<(mpsc::Sender<Job>, mpsc::Receiver<Reply>), String> {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (reply_tx, replies) = mpsc::channel::<Reply>();
+        let (ready_tx, ready) = mpsc::channel::<Result<(), String>>();
+        let limit = self.limit;
+        std::thread::Builder::new()
+            .name("fhircheck-scripts".into())
+            .spawn(move || {
+                let engine = match Engine::new(limit) {
+                    Ok(e) => {
+                        let _ = ready_tx.send(Ok(()));
+                        e
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                loop {
+                    let job = match spin(&job_rx) {
+                        Ok(job) => job,
+                        Err(true) => return,
+                        Err(false) => match job_rx.recv() {
+                            Ok(job) => job,
+                            Err(_) => return,
+                        },
+                    };
+                    let (source, input) = job;
+                    if reply_tx.send(engine.run(&source, &input)).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the script engine's thread: {e}"))?;
+        ready
+            .recv()
+            .map_err(|_| "the script engine's thread ended before it started".to_string())??;
+        Ok((jobs, replies))
+    }
+
+    /// Runs `source` with `input`, at most its time limit and a second.
+    pub fn run(&mut self, source: &str, input: &Input) -> Result<Output, ScriptError> {
+        let fail = |message: String| ScriptError {
+            message,
+            line: None,
+        };
+        if self.live.is_none() {
+            self.live = Some(self.spawn().map_err(fail)?);
+        }
+        let Some((jobs, replies)) = &self.live else {
+            return Err(fail("the script engine is not running".into()));
+        };
+        if jobs.send((source.to_string(), input.clone())).is_err() {
+            self.live = None;
+            return Err(fail("the script engine stopped".into()));
+        }
+        let reply = match spin(replies) {
+            Ok(r) => Ok(r),
+            Err(true) => Err(mpsc::RecvTimeoutError::Disconnected),
+            Err(false) => replies.recv_timeout(self.limit + GRACE),
+        };
+        match reply {
+            Ok(reply) => reply,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                self.live = None;
+                Err(fail(format!(
+                    "the script ran longer than {} ms and was stopped (a regular expression that backtracks without end?)",
+                    self.limit.as_millis()
+                )))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                self.live = None;
+                Err(fail("the script engine stopped".into()))
+            }
+        }
+    }
+}
+
 /// Names of the prelude's own functions, whose stack frames are not the user's.
 fn prelude_function(name: &str) -> bool {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
@@ -340,6 +458,27 @@ mod tests {
             names,
             vec![("fails", false), ("no injection", true), ("no leak", true)]
         );
+    }
+
+    /// `--timeout-script` holds inside the regular expression engine too: the script is
+    /// abandoned, and the next one runs on a fresh engine.
+    #[test]
+    fn a_catastrophic_regular_expression_is_stopped() {
+        let mut w = Worker::new(Duration::from_millis(200)).unwrap();
+        let err = w
+            .run(
+                r#"/^(a+)+$/.test("a".repeat(40) + "b");"#,
+                &input(Some((200, "{}"))),
+            )
+            .unwrap_err();
+        assert!(err.message.contains("ran longer than"), "{}", err.message);
+        let out = w
+            .run(
+                r#"pm.test("after", function () {});"#,
+                &input(Some((200, "{}"))),
+            )
+            .unwrap();
+        assert_eq!(out.tests.len(), 1);
     }
 
     #[test]

@@ -363,3 +363,38 @@ fn a_server_that_drips_its_answer_is_bounded_by_the_timeout() {
     assert_eq!(ran.code, 4, "{}", ran.stdout);
     assert!(ran.stdout.contains("timed out"), "{}", ran.stdout);
 }
+
+/// `--timeout-script` holds inside the regular expression engine: the script is stopped, its
+/// request is an error, and the next request's scripts run on a fresh engine.
+#[test]
+fn a_catastrophic_regular_expression_in_a_script_is_stopped() {
+    let server = Hostile::answering(|_, _| {
+        http(
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            r#"{"name":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"}"#,
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let c = serde_json::json!({
+        "info": {"name": "redos", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [
+            {"name": "backtracks", "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('name', function () { pm.expect(/^(a+)+$/.test(pm.response.json().name)).to.be.false; });"
+            ]}}], "request": {"method": "GET", "url": format!("{}/one", server.url())}},
+            {"name": "after", "event": [{"listen": "test", "script": {"exec": [
+                "pm.test('runs', function () { pm.response.to.have.status(200); });"
+            ]}}], "request": {"method": "GET", "url": format!("{}/two", server.url())}}
+        ]
+    });
+    let path = dir.path().join("redos.postman_collection.json");
+    std::fs::write(&path, c.to_string()).unwrap();
+    let ran = fhircheck(&["run", path.to_str().unwrap(), "--timeout-script", "300"]);
+    assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("ran longer than 300 ms"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("PASS  after"), "{}", ran.stdout);
+}
