@@ -12,7 +12,7 @@ use crate::auth::{ResolvedProfile, Unusable};
 use crate::collection::AuthKind;
 use crate::exec::{Context, Driver, Outgoing, Prepared, StepLabel, TokenNeed};
 use crate::http::Answer;
-use crate::plan::{CaptureSource, Plan, PlannedRequest};
+use crate::plan::{join_url, CaptureSource, Plan, PlannedRequest};
 use crate::result::{Outcome, Step};
 use crate::secret::{redact, MASK};
 use crate::vars::{self, Layer, Variables};
@@ -248,22 +248,6 @@ fn missing_var_reason(e: &vars::VarError, owners: &HashMap<String, String>) -> S
             e.name()
         ),
         None => e.to_string(),
-    }
-}
-
-/// Joins a relative URL to the base URL.
-pub fn join_url(base: Option<&str>, url: &str) -> String {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        return url.to_string();
-    }
-    match base {
-        Some(b) => format!(
-            "{}/{}",
-            b.trim_end_matches('/'),
-            url.trim_start_matches('/')
-        ),
-        None => url.to_string(),
     }
 }
 

@@ -75,6 +75,22 @@ pub struct Plan {
     pub requests: Vec<PlannedRequest>,
 }
 
+/// Joins a relative URL to the base URL; an absolute one stays as it is.
+pub fn join_url(base: Option<&str>, url: &str) -> String {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        return url.to_string();
+    }
+    match base {
+        Some(b) => format!(
+            "{}/{}",
+            b.trim_end_matches('/'),
+            url.trim_start_matches('/')
+        ),
+        None => url.to_string(),
+    }
+}
+
 impl Plan {
     /// The collection's base URL, rendered; `None` when it has none or it does not render.
     pub fn base_url(&self, vars: &Variables) -> Option<String> {
@@ -712,6 +728,8 @@ pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> Comp
 /// Checks templates against the variables: what preflight knows of the whole plan.
 struct Checker<'a> {
     vars: &'a Variables,
+    /// The base URL, rendered, when it renders.
+    base: Option<String>,
     /// Every variable some request captures.
     all_captured: HashSet<String>,
 }
@@ -774,10 +792,33 @@ impl Checker<'_> {
         })
     }
 
+    /// A URL that renders now to something no request can be sent to.
+    fn url_problem(&self, place: &str, url: &str) -> Option<Problem> {
+        let url = self.vars.render(url).ok()?.text;
+        let full = join_url(self.base.as_deref(), &url);
+        let e = reqwest::Url::parse(&full).err()?;
+        Some(Problem {
+            place: place.to_string(),
+            message: format!(
+                "`{}` is not a URL a request can go to ({e})",
+                crate::secret::redact(&full)
+            ),
+            hint: Some(if self.base.is_none() {
+                "give the collection a `base_url`, or write the URL whole, starting with https://"
+                    .into()
+            } else {
+                "check the URL and `base_url`: together they must make one absolute URL".into()
+            }),
+        })
+    }
+
     /// Every template of one request.
     fn request(&self, r: &PlannedRequest, later: &HashSet<String>) -> Vec<Problem> {
         let place = |what: &str| format!("{}{what}", r.place);
         let mut p = self.check(&place(".url"), &r.url, later);
+        if p.is_empty() {
+            p.extend(self.url_problem(&place(".url"), &r.url));
+        }
         for (k, v) in &r.headers {
             p.extend(self.check(&place(&format!(".headers.{k}")), k, later));
             p.extend(self.check(&place(&format!(".headers.{k}")), v, later));
@@ -863,6 +904,7 @@ impl Checker<'_> {
 pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -> Vec<Problem> {
     let checker = Checker {
         vars,
+        base: plan.base_url(vars),
         all_captured: plan
             .requests
             .iter()

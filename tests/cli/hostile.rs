@@ -398,3 +398,19 @@ fn a_catastrophic_regular_expression_in_a_script_is_stopped() {
     );
     assert!(ran.stdout.contains("PASS  after"), "{}", ran.stdout);
 }
+
+#[test]
+fn a_url_no_request_can_go_to_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = serde_json::json!({"name": "no base", "requests": [{"name": "relative", "url": "Patient"}]});
+    let path = dir.path().join("nobase.json");
+    std::fs::write(&path, c.to_string()).unwrap();
+    let ran = fhircheck(&["run", path.to_str().unwrap()]);
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("is not a URL a request can go to"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("base_url"), "{}", ran.stderr);
+}
