@@ -48,6 +48,27 @@ pub enum Command {
     /// Start a sandbox, run the Azure smoke collection against it, and stop
     #[command(after_help = sandbox_help())]
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), for `man`
+    #[command(
+        after_help = "Install:  fhircheck man > ~/.local/share/man/man1/fhircheck.1  (then: man fhircheck)"
+    )]
+    Man,
+}
+
+const COMPLETIONS_HELP: &str = "Install, for example:
+  bash  fhircheck completions bash > ~/.local/share/bash-completion/completions/fhircheck
+  zsh   fhircheck completions zsh > ~/.zfunc/_fhircheck   (with fpath+=~/.zfunc before compinit)
+  fish  fhircheck completions fish > ~/.config/fish/completions/fhircheck.fish
+  pwsh  fhircheck completions powershell >> $PROFILE";
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 const RUN_HELP: &str = "Variables: `{{name}}` in urls, headers, query, bodies and auth fields. Precedence, highest first:

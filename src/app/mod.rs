@@ -118,6 +118,27 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Runtime(format!("cannot start the async runtime: {e}")))
 }
 
+/// `fhircheck completions SHELL`: the completion script, from the same clap definitions as
+/// `--help`.
+fn completions(shell: clap_complete::Shell) -> Outcome {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "fhircheck", &mut buf);
+    out(&String::from_utf8_lossy(&buf));
+    Ok(ExitCode::Success)
+}
+
+/// `fhircheck man`: the manual page, from the same clap definitions as `--help`.
+fn man() -> Outcome {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut buf)
+        .map_err(|e| CliError::Runtime(format!("cannot render the manual page: {e}")))?;
+    out(&String::from_utf8_lossy(&buf));
+    Ok(ExitCode::Success)
+}
+
 /// The entry point behind `main`.
 pub fn main() -> std::process::ExitCode {
     crate::secret::install_panic_hook();
@@ -148,6 +169,8 @@ pub fn main() -> std::process::ExitCode {
         Command::Schema(a) => schema::schema(a),
         Command::Sandbox(a) => sandbox::sandbox(a, &cfg),
         Command::Demo(a) => demo::demo(a, &cfg),
+        Command::Completions(a) => completions(a.shell),
+        Command::Man => man(),
     };
     match outcome {
         Ok(code) => code.into(),

@@ -131,3 +131,39 @@ fn an_unknown_profile_is_a_usage_error_with_a_suggestion() {
         ran.stderr
     );
 }
+
+/// Completions and the manual page come from the same clap definitions as `--help`.
+#[test]
+fn completions_for_every_shell_and_a_manual_page() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let ran = fhircheck(&["completions", shell]);
+        assert_eq!(ran.code, 0, "{shell}: {}", ran.stderr);
+        for word in ["run", "doctor", "jobs", "max-body"] {
+            assert!(ran.stdout.contains(word), "{shell} completes {word}");
+        }
+    }
+    let bash = fhircheck(&["completions", "bash"]);
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fhircheck.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(check.success(), "the bash script parses");
+    let man = fhircheck(&["man"]);
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH fhircheck 1"));
+    assert!(
+        man.stdout.contains(".TH fhircheck 1"),
+        "{}",
+        &man.stdout[..200]
+    );
+    assert!(
+        man.stdout.contains("fhircheck\\-run"),
+        "subcommands are listed"
+    );
+    let bad = fhircheck(&["completions", "tcsh"]);
+    assert_eq!(bad.code, 2);
+}
