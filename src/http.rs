@@ -177,6 +177,18 @@ impl ReplyExt for Reply {
     }
 }
 
+/// Why `name: value` can not go on the wire, if it can not: a name that is not a token, a value
+/// with a line break or another control character. The one check, before the run and before
+/// each send.
+pub fn header_problem(name: &str, value: &str) -> Option<String> {
+    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Some(format!("`{name}` is not a header name"));
+    }
+    reqwest::header::HeaderValue::from_str(value).is_err().then(|| {
+        format!("the value of header `{name}` has a line break or a control character, which a header can not carry")
+    })
+}
+
 /// A header's value by name, case-insensitively: the one header lookup.
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers

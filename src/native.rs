@@ -310,7 +310,7 @@ fn render_request(
 }
 
 fn has(h: &[(String, String)], name: &str) -> bool {
-    h.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+    crate::http::header(h, name).is_some()
 }
 
 /// The body's bytes, and its Content-Type when the request sets none.

@@ -778,16 +778,10 @@ impl Checker<'_> {
     fn header_problem(&self, place: &str, name: &str, value: &str) -> Option<Problem> {
         let name = self.vars.render(name).ok()?.text;
         let value = self.vars.render(value).ok()?.text;
-        let bad_name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err();
-        let bad_value = reqwest::header::HeaderValue::from_str(&value).is_err();
-        (bad_name || bad_value).then(|| Problem {
+        let message = crate::http::header_problem(&name, &value)?;
+        Some(Problem {
             place: place.to_string(),
-            message: if bad_name {
-                format!("`{name}` is not a header name")
-            } else {
-                "the value has a line break or a control character, which a header can not carry"
-                    .to_string()
-            },
+            message,
             hint: Some("remove the line break; a header is one line".into()),
         })
     }

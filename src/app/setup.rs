@@ -162,16 +162,9 @@ fn plain_http_problems(plan: &Plan, vars: &Variables, cfg: &Config) -> Vec<Probl
         let Ok(p) = plan.resolve_profile(name, vars, &cfg.env) else {
             continue;
         };
-        let sends_secret = !matches!(
-            p.credential,
-            crate::auth::Credential::None
-                | crate::auth::Credential::Bearer(_)
-                | crate::auth::Credential::ManagedIdentity(_)
-                | crate::auth::Credential::AzureCli(_)
-        );
         if let Some(why) = p
             .endpoint()
-            .filter(|_| sends_secret)
+            .filter(|_| p.sends_secret())
             .and_then(|e| crate::exec::plain_http_refusal(&e, false))
         {
             problems.push(Problem {
@@ -247,11 +240,9 @@ fn postman_header_problems(
             if k.contains("{{") || v.contains("{{") {
                 continue;
             }
-            let bad = reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err()
-                || reqwest::header::HeaderValue::from_str(v).is_err();
-            if bad {
+            if let Some(why) = crate::http::header_problem(k, v) {
                 return Err(usage(format!(
-                    "{}: {}: header `{k}` has a line break or a control character, which a header can not carry; nothing was sent\n  = help: a header is one line",
+                    "{}: {}: {why}; nothing was sent\n  = help: a header is one line",
                     path.display(),
                     item.path
                 )));

@@ -105,6 +105,18 @@ impl ResolvedProfile {
         }
     }
 
+    /// Whether the token request carries a secret of the client's (a client secret, a signed
+    /// assertion). The managed identity endpoints are plain HTTP by design and carry none.
+    pub fn sends_secret(&self) -> bool {
+        matches!(
+            self.credential,
+            Credential::Secret(_)
+                | Credential::Certificate { .. }
+                | Credential::Oauth2(_)
+                | Credential::Smart(_)
+        )
+    }
+
     /// The plain form value sent under `key`, if any.
     pub fn form_value(&self, key: &str) -> Option<String> {
         match &self.credential {

@@ -13,22 +13,15 @@ const MAX_REDIRECTS: usize = 5;
 /// Header names and values that can go on the wire; a value with CR or LF can not.
 pub(super) fn check_headers(headers: &[(String, String)]) -> Result<(), String> {
     for (k, v) in headers {
-        if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
-            return Err(format!(
-                "`{k}` is not a valid header name; nothing was sent"
-            ));
-        }
-        if reqwest::header::HeaderValue::from_str(v).is_err() {
-            return Err(format!(
-                "the value of header `{k}` has a character a header can not carry (a line break or a control character); nothing was sent"
-            ));
+        if let Some(why) = crate::http::header_problem(k, v) {
+            return Err(format!("{why}; nothing was sent"));
         }
     }
     Ok(())
 }
 
 fn has_header(h: &[(String, String)], name: &str) -> bool {
-    h.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+    crate::http::header(h, name).is_some()
 }
 
 /// Builds a fresh request for each attempt, so a retry sends exactly what the first did.

@@ -97,7 +97,8 @@ pub async fn acquire(
             Err(why) => cache_warnings.push(why),
         }
     }
-    if let Some(why) = sends_secret(&resolved)
+    if let Some(why) = resolved
+        .sends_secret()
         .then(|| resolved.endpoint())
         .flatten()
         .and_then(|e| super::plain_http_refusal(&e, ctx.allow_http))
@@ -151,19 +152,6 @@ pub async fn acquire(
         info.warnings.extend(cache_warnings);
     }
     (step, attempt.outcome.ok())
-}
-
-/// Whether the token request carries a secret of the client's (a client secret, a signed
-/// assertion). The managed identity endpoints are plain HTTP by design and carry none.
-fn sends_secret(p: &ResolvedProfile) -> bool {
-    use crate::auth::Credential;
-    matches!(
-        p.credential,
-        Credential::Secret(_)
-            | Credential::Certificate { .. }
-            | Credential::Oauth2(_)
-            | Credential::Smart(_)
-    )
 }
 
 /// The report's view of a token attempt: never the token itself.
