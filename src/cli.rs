@@ -76,10 +76,16 @@ values captured by earlier requests, --var, the environment file (-e), the colle
 Process environment variables are read only when named: `{{$env.AZURE_CLIENT_SECRET}}`.
 Dynamic values: {{$guid}}, {{$timestamp}}, {{$isoTimestamp}}, {{$randomInt}}.
 
-Entra profiles that leave out tenant, client_id, client_secret or authority_host take
-AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST, as the Azure
-SDKs do; without a secret, AZURE_CLIENT_CERTIFICATE_PATH (PEM or PKCS#12) and
-AZURE_CLIENT_CERTIFICATE_PASSWORD.
+With no COLLECTION, the built-in Azure smoke collection runs (the same as the shipped
+collections/azure-fhir-smoke.json): set FHIR_URL and the AZURE_* variables, nothing else.
+
+Entra profiles that leave out (or leave empty) tenant, client_id, client_secret or authority_host
+take AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST, as the Azure
+SDKs do. The credential, first available wins: a client secret; a certificate
+(AZURE_CLIENT_CERTIFICATE_PATH, PEM or PKCS#12, with AZURE_CLIENT_CERTIFICATE_PASSWORD); workload
+identity with no secret at all (AZURE_FEDERATED_TOKEN_FILE on AKS, or a GitHub Actions job with
+`permissions: id-token: write`); and, for the built-in collection (`default_azure_credential`),
+managed identity, then the Azure CLI. The token line says which one was used.
 
 Secrets (client secrets, tokens, variables marked secret or named like *secret*, *token*,
 *password*) print as *** everywhere; so do private keys, certificate passwords and assertions.
@@ -177,8 +183,9 @@ pub struct VarArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Collection files to run, in order
-    #[arg(required = true, value_name = "COLLECTION")]
+    /// Collection files to run, in order: fhircheck collections, Postman collections. None: the
+    /// built-in Azure smoke collection (the same as collections/azure-fhir-smoke.json)
+    #[arg(value_name = "COLLECTION")]
     pub collections: Vec<PathBuf>,
     #[command(flatten)]
     pub vars: VarArgs,

@@ -175,6 +175,16 @@ pub struct AuthProfile {
     /// entra: the certificate thumbprint header, `sha256` (`x5t#S256`, default) or `sha1` (legacy `x5t`).
     #[serde(default)]
     pub x5t: Option<String>,
+    /// entra: a file holding an external token to exchange (workload identity federation), read
+    /// afresh for every token request. Default: `AZURE_FEDERATED_TOKEN_FILE`; in GitHub Actions
+    /// with `permissions: id-token: write`, the job's OIDC token.
+    #[serde(default)]
+    pub federated_token_file: Option<String>,
+    /// entra: with no secret, certificate or federated token, try managed identity and then the
+    /// Azure CLI, as the Azure SDKs' `DefaultAzureCredential` does. The built-in smoke collection
+    /// sets it.
+    #[serde(default)]
+    pub default_azure_credential: Option<bool>,
     /// entra: `global`, `usgov`, `china`, or a base URL. Default: `AZURE_AUTHORITY_HOST`, else global.
     #[serde(default)]
     pub authority_host: Option<String>,

@@ -68,6 +68,16 @@ pub fn aadsts(code: u64) -> Option<(&'static str, &'static str)> {
 /// Why a token could not be obtained.
 pub fn token_error(e: &TokenError) -> Option<Diagnosis> {
     match e {
+        TokenError::Endpoint {
+            code: Some(c),
+            presented,
+            ..
+        } if crate::auth::FEDERATED_CODES.contains(c) => Some(federated(*c, presented.as_deref())),
+        TokenError::Profile { message } if message.starts_with("no credential of the chain") => Some(d(
+            "token.chain",
+            "no credential of the chain is available here (the list says what each needs)",
+            "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a client secret; or, secretless, AZURE_FEDERATED_TOKEN_FILE, a GitHub Actions job with `permissions: id-token: write`, a managed identity, or `az login`",
+        )),
         TokenError::Endpoint { code: Some(c), .. } => {
             aadsts(*c).map(|(cause, fix)| d(format!("token.aadsts.{c}"), cause, fix))
         }
@@ -100,6 +110,57 @@ pub fn token_error(e: &TokenError) -> Option<Diagnosis> {
         )),
         _ => None,
     }
+}
+
+/// Entra's federated-credential errors: what the presented token said, next to what the app's
+/// federated credential must say.
+fn federated(code: u64, p: Option<&crate::auth::Presented>) -> Diagnosis {
+    let none = || "(none)".to_string();
+    let iss = p.and_then(|p| p.issuer.clone()).unwrap_or_else(none);
+    let sub = p.and_then(|p| p.subject.clone()).unwrap_or_else(none);
+    let aud = p
+        .map(|p| p.audiences.join(", "))
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(none);
+    let register = format!(
+        "in Entra ID > App registrations > the app > Certificates & secrets > Federated credentials, add (or correct) one with issuer `{iss}`, subject `{sub}` and audience `{}`",
+        crate::auth::EXCHANGE_AUDIENCE
+    );
+    let (cause, fix) = match code {
+        700211 => (
+            format!("no federated credential of the app has the presented token's issuer `{iss}`"),
+            register,
+        ),
+        700212 => (
+            format!("the presented token's audience `{aud}` is not one a federated credential of the app accepts"),
+            format!(
+                "request the external token for the audience `{}` (GitHub: the OIDC request's `audience=`; AKS: the projected token's audience), or add `{aud}` to the federated credential's audiences",
+                crate::auth::EXCHANGE_AUDIENCE
+            ),
+        ),
+        700213 => (
+            format!("no federated credential of the app has the presented token's subject `{sub}` (issuer `{iss}`)"),
+            format!("{register}; the subject must match exactly: a branch, environment or pull request each have their own (e.g. repo:OWNER/REPO:environment:NAME)"),
+        ),
+        700024 => (
+            format!(
+                "the presented federated token is outside its valid time (expires {})",
+                p.and_then(|p| p.expires_at)
+                    .map(crate::clock::iso8601)
+                    .unwrap_or_else(none)
+            ),
+            "use a fresh token: the token file is re-read for every request (AKS rotates it; check the projection is mounted and current); GitHub's OIDC tokens live minutes, so fetch it in the same job; and check the machine's clock".into(),
+        ),
+        70025 => (
+            "the app has no federated credentials at all".into(),
+            register,
+        ),
+        _ => (
+            format!("no federated credential of the app matches the presented token (issuer `{iss}`, subject `{sub}`, audience `{aud}`)"),
+            register,
+        ),
+    };
+    d(format!("token.aadsts.{code}"), cause, fix)
 }
 
 /// Reads `key="value"` pairs from a `WWW-Authenticate: Bearer …` challenge.

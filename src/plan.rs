@@ -459,6 +459,8 @@ fn profile_fields(kind: AuthKind) -> (&'static [&'static str], &'static [&'stati
                 "signing_alg",
                 "x5t",
                 "authority_host",
+                "federated_token_file",
+                "default_azure_credential",
                 "version",
                 "resource",
                 "scope",
@@ -510,6 +512,11 @@ fn check_profile(name: &str, p: &AuthProfile, problems: &mut Vec<Problem>) {
         ("signing_alg", p.signing_alg.is_some()),
         ("x5t", p.x5t.is_some()),
         ("authority_host", p.authority_host.is_some()),
+        ("federated_token_file", p.federated_token_file.is_some()),
+        (
+            "default_azure_credential",
+            p.default_azure_credential.is_some(),
+        ),
         ("version", p.version.is_some()),
         ("resource", p.resource.is_some()),
         ("scope", p.scope.is_some()),
@@ -732,6 +739,8 @@ struct Checker<'a> {
     base: Option<String>,
     /// Every variable some request captures.
     all_captured: HashSet<String>,
+    /// Whether the collection has a `base_url` at all.
+    has_base: bool,
 }
 
 impl Checker<'_> {
@@ -790,6 +799,10 @@ impl Checker<'_> {
     fn url_problem(&self, place: &str, url: &str) -> Option<Problem> {
         let url = self.vars.render(url).ok()?.text;
         let full = join_url(self.base.as_deref(), &url);
+        if self.base.is_none() && self.has_base {
+            // The base URL does not render: that problem is reported once, on `base_url`.
+            return None;
+        }
         let e = reqwest::Url::parse(&full).err()?;
         Some(Problem {
             place: place.to_string(),
@@ -858,6 +871,7 @@ impl Checker<'_> {
             &profile.signing_alg,
             &profile.x5t,
             &profile.authority_host,
+            &profile.federated_token_file,
             &profile.version,
             &profile.resource,
             &profile.scope,
@@ -899,6 +913,7 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
     let checker = Checker {
         vars,
         base: plan.base_url(vars),
+        has_base: plan.collection.base_url.is_some(),
         all_captured: plan
             .requests
             .iter()
@@ -921,6 +936,9 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
     for name in used_profiles {
         problems.extend(checker.profile(plan, name, env));
     }
+    // One unset variable read in several places is one problem, shown where it is first read.
+    let mut seen = HashSet::new();
+    problems.retain(|p| seen.insert(p.message.clone()));
     problems
 }
 

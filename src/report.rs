@@ -167,7 +167,10 @@ fn token_lines(t: &TokenStep, style: &Style) -> String {
             Tone::Dim,
             "        the token is opaque (not a JWT): no claims to show\n",
         )),
-        Err(e) => s.push_str(&format!("        {}\n", e.headline())),
+        Err(e) => s.push_str(&format!(
+            "        {}\n",
+            e.headline().replace('\n', "\n        ")
+        )),
     }
     if let Ok(info) = &t.result {
         for w in &info.warnings {
@@ -425,7 +428,10 @@ fn token_error_details(e: &TokenError, out: &mut String) {
                 out.push_str(&format!("   timestamp    {t}\n"));
             }
         }
-        other => out.push_str(&format!("   error        {}\n", other.headline())),
+        other => out.push_str(&format!(
+            "   error        {}\n",
+            other.headline().replace('\n', "\n                ")
+        )),
     }
 }
 

@@ -45,7 +45,11 @@ pub fn path(env: &std::collections::HashMap<String, String>) -> Option<PathBuf> 
 pub fn key(p: &ResolvedProfile) -> Option<String> {
     use crate::auth::Credential;
     let source = match &p.credential {
-        Credential::None | Credential::Bearer(_) => return None,
+        Credential::None | Credential::Bearer(_) | Credential::Chain { .. } => return None,
+        Credential::Federated(f) => match &f.source {
+            crate::auth::FederatedSource::File(path) => format!("federated-file:{path}"),
+            crate::auth::FederatedSource::GitHub { url, .. } => format!("federated-github:{url}"),
+        },
         Credential::Smart(s) => format!("smart:{}:{}", s.kid, s.scope),
         Credential::ManagedIdentity(m) => format!("mi:{}", m.url),
         Credential::AzureCli(c) => {
@@ -89,6 +93,7 @@ fn fingerprint(p: &ResolvedProfile) -> String {
     };
     match &p.credential {
         Credential::Secret(f) | Credential::Oauth2(f) => post(f),
+        Credential::Federated(f) => post(&f.post),
         Credential::Certificate { post: f, key } => {
             post(f);
             material.push_str(key.key_pem.expose());
@@ -97,6 +102,7 @@ fn fingerprint(p: &ResolvedProfile) -> String {
         Credential::ManagedIdentity(_)
         | Credential::AzureCli(_)
         | Credential::None
+        | Credential::Chain { .. }
         | Credential::Bearer(_) => {}
     }
     let digest = ring::digest::digest(&ring::digest::SHA256, material.as_bytes());

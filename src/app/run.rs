@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::setup::{self, ContextSetup};
-use super::{out, CliError, Config, Outcome};
+use super::{out, CliError, Config, Outcome, SMOKE_COLLECTION, SMOKE_SOURCE};
 use crate::cli::RunArgs;
 use crate::collection;
 use crate::exec::{self, Context, Driver, Event};
@@ -65,7 +65,10 @@ fn load_job(
     globals: Option<&collection::Environment>,
     cfg: &Config,
 ) -> Result<Job, CliError> {
-    let text = collection::read(path).map_err(|e| CliError::Usage(e.to_string()))?;
+    let text = match builtin(path) {
+        Some(t) => t.to_string(),
+        None => collection::read(path).map_err(|e| CliError::Usage(e.to_string()))?,
+    };
     if collection::sniff(&text) == collection::Format::Postman {
         if a.profile.is_some() {
             return Err(CliError::Usage(format!(
@@ -92,6 +95,12 @@ fn load_job(
         cfg,
     )?;
     Ok(Job::Native(Box::new(plan), vars))
+}
+
+/// The built-in smoke collection's text, when `path` names it and no such file exists here
+/// (after `cargo install`, outside a clone).
+fn builtin(path: &Path) -> Option<&'static str> {
+    (path == Path::new(SMOKE_SOURCE) && !path.exists()).then_some(SMOKE_COLLECTION)
 }
 
 /// Where reports go; checked writable before anything is sent.
@@ -142,12 +151,22 @@ impl RunSetup {
         }
         let several = envs.len() > 1;
         let mut jobs = Vec::new();
-        for path in &a.collections {
+        let smoke = [std::path::PathBuf::from(SMOKE_SOURCE)];
+        let collections = if a.collections.is_empty() {
+            &smoke[..]
+        } else {
+            &a.collections[..]
+        };
+        for path in collections {
             for (env_path, env) in &envs {
                 let job = load_job(path, a, env.as_ref(), globals.as_ref(), cfg)?;
-                let source = match env_path.filter(|_| several) {
-                    Some(e) => format!("{} -e {}", path.display(), e.display()),
+                let shown = match builtin(path) {
+                    Some(_) => format!("{SMOKE_SOURCE}, built in"),
                     None => path.display().to_string(),
+                };
+                let source = match env_path.filter(|_| several) {
+                    Some(e) => format!("{shown} -e {}", e.display()),
+                    None => shown,
                 };
                 jobs.push((source, job));
             }

@@ -23,6 +23,15 @@ fn banner(ep: &Endpoints, a: &SandboxArgs) -> String {
         ep.fhir_url, ep.authority_host, ep.client.tenant_id, ep.client.client_id, ep.client.client_secret,
         ep.client.resource, ep.base, ep.client.tenant_id, ep.base, ep.client.tenant_id
     ));
+    s.push_str(&format!(
+        "\n  Workload identity (no secret): federated credentials for the issuers {base}/github and {base}/aks
+    GitHub Actions  ACTIONS_ID_TOKEN_REQUEST_URL={base}/github/token  ACTIONS_ID_TOKEN_REQUEST_TOKEN={}
+    token file      curl -s {base}/aks/token > token.jwt; AZURE_FEDERATED_TOKEN_FILE=token.jwt
+    (either endpoint takes ?subject=, ?audience=, ?issuer= or ?lifetime=-60 to reproduce a mismatch)
+  Managed identity: AZURE_POD_IDENTITY_AUTHORITY_HOST={base}\n",
+        sandbox::registrations::GITHUB_REQUEST_TOKEN,
+        base = ep.base
+    ));
     if let Some(p) = &a.write_env {
         s.push_str(&format!(
             "\n  environment written to {}\n  try: fhircheck run {SMOKE_SOURCE} -e {}\n",

@@ -20,17 +20,22 @@ pub struct AzureCli {
 pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
     let resource = f.resource()?;
     let tenant = f.given("tenant", &f.profile.tenant)?;
+    Ok(link(f.name, &resource, tenant))
+}
+
+/// The Azure CLI asked for a token to `resource`, in `tenant` when given.
+pub(super) fn link(name: &str, resource: &str, tenant: Option<String>) -> ResolvedProfile {
     let mut out = ResolvedProfile::new(
-        f.name,
+        name,
         "Azure CLI (az account get-access-token)",
         Credential::AzureCli(AzureCli {
-            resource: resource.clone(),
+            resource: resource.to_string(),
             tenant: tenant.clone(),
         }),
     );
-    out.resource = Some(resource);
+    out.resource = Some(resource.to_string());
     out.tenant = tenant;
-    Ok(out)
+    out
 }
 
 pub(super) async fn fetch(c: &AzureCli, clock: &Clock) -> TokenAttempt {

@@ -2,6 +2,7 @@
 //! client secret or a certificate, and the Azure SDK environment variables as fallbacks.
 
 use super::certificate::load_certificate;
+use super::federated::{Federated, FederatedSource};
 use super::form::FormPost;
 use super::{Credential, Fields, ProfileError, ResolvedProfile};
 use crate::collection::ClientAuth;
@@ -33,26 +34,60 @@ pub fn authority_base(host: &str) -> String {
     with_scheme.trim_end_matches('/').to_string()
 }
 
-/// A secret named in the profile wins, then a certificate named in the profile, then the Azure
-/// SDK variables in the same order. `Ok` is a secret, `Err` a certificate path.
-fn secret_or_certificate(f: &Fields<'_>) -> Result<Result<String, String>, ProfileError> {
+/// What an Entra profile authenticates with.
+enum ClientCredential {
+    Secret(String),
+    /// A certificate file's path.
+    Certificate(String),
+    Federated(FederatedSource),
+    /// None of them: why each was not available.
+    Nothing(Vec<String>),
+}
+
+/// What the profile names wins, in the order secret, certificate, federated token file; then
+/// the Azure SDK variables in the same order, then GitHub Actions' OIDC token.
+fn client_credential(f: &Fields<'_>) -> Result<ClientCredential, ProfileError> {
     let p = f.profile;
-    let explicit_secret = f.given("client_secret", &p.client_secret)?;
-    let explicit_cert = f.given("certificate", &p.certificate)?;
-    let env_secret = f.env_var("AZURE_CLIENT_SECRET");
-    let env_cert = f.env_var("AZURE_CLIENT_CERTIFICATE_PATH");
-    Ok(match (explicit_secret, explicit_cert, env_secret, env_cert) {
-        (Some(s), _, _, _) => Ok(s.trim().to_string()),
-        (None, Some(c), _, _) => Err(c),
-        (None, None, Some(s), _) => Ok(s.trim().to_string()),
-        (None, None, None, Some(c)) => Err(c.clone()),
-        (None, None, None, None) => {
-            return Err(f.missing(
-                "client_secret",
-                " (or `certificate`), or the environment variable AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH)",
-            ))
-        }
-    })
+    if let Some(s) = f.given("client_secret", &p.client_secret)? {
+        return Ok(ClientCredential::Secret(s.trim().to_string()));
+    }
+    if let Some(c) = f.given("certificate", &p.certificate)? {
+        return Ok(ClientCredential::Certificate(c));
+    }
+    if let Some(t) = f.given("federated_token_file", &p.federated_token_file)? {
+        return Ok(ClientCredential::Federated(FederatedSource::File(
+            t.trim().to_string(),
+        )));
+    }
+    if let Some(s) = f.env_var("AZURE_CLIENT_SECRET") {
+        return Ok(ClientCredential::Secret(s.trim().to_string()));
+    }
+    if let Some(c) = f.env_var("AZURE_CLIENT_CERTIFICATE_PATH") {
+        return Ok(ClientCredential::Certificate(c.clone()));
+    }
+    if let Some(t) = f.env_var("AZURE_FEDERATED_TOKEN_FILE") {
+        return Ok(ClientCredential::Federated(FederatedSource::File(
+            t.trim().to_string(),
+        )));
+    }
+    if let (Some(url), Some(token)) = (
+        f.env_var("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        f.env_var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    ) {
+        return Ok(ClientCredential::Federated(FederatedSource::GitHub {
+            url: url.trim().to_string(),
+            token: Secret::new(token.trim()),
+        }));
+    }
+    let github = if f.env_var("GITHUB_ACTIONS").is_some() {
+        "this GitHub Actions job has no OIDC token: give it `permissions: id-token: write`"
+    } else {
+        "set AZURE_FEDERATED_TOKEN_FILE (AKS workload identity), or run in GitHub Actions with `permissions: id-token: write`"
+    };
+    Ok(ClientCredential::Nothing(vec![
+        "environment: set AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH), with AZURE_TENANT_ID and AZURE_CLIENT_ID".into(),
+        format!("workload identity: {github}, with AZURE_TENANT_ID and AZURE_CLIENT_ID"),
+    ]))
 }
 
 /// `v1` or `v2`, as a flag: true for v1.
@@ -69,19 +104,47 @@ fn is_v1(f: &Fields<'_>) -> Result<bool, ProfileError> {
 
 pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
     let p = f.profile;
-    let tenant = f.required("tenant", &p.tenant, Some("AZURE_TENANT_ID"))?;
-    let client_id = f.required("client_id", &p.client_id, Some("AZURE_CLIENT_ID"))?;
-    let credential = secret_or_certificate(f)?;
-    if let Ok(s) = &credential {
+    let credential = client_credential(f)?;
+    if let ClientCredential::Nothing(why) = &credential {
+        if p.default_azure_credential == Some(true) {
+            return chain(f, why.clone());
+        }
+    }
+    let tenant = f.required("tenant", &p.tenant, Some("AZURE_TENANT_ID"));
+    let client_id = f.required("client_id", &p.client_id, Some("AZURE_CLIENT_ID"));
+    // Every missing setting in one message, not one per run.
+    let mut missing: Vec<String> = [&tenant, &client_id]
+        .into_iter()
+        .filter_map(|r| match r {
+            Err(ProfileError::Missing {
+                field, env_hint, ..
+            }) => Some(format!("`{field}`{env_hint}")),
+            _ => None,
+        })
+        .collect();
+    if matches!(credential, ClientCredential::Nothing(_)) {
+        missing.push("`client_secret` (or `certificate`, or `federated_token_file`) or the environment variable AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE), or a GitHub Actions job with `permissions: id-token: write`".into());
+    }
+    match missing.len() {
+        0 => {}
+        1 if matches!(credential, ClientCredential::Nothing(_)) => {
+            return Err(f.missing("client_secret", " (or `certificate`, or `federated_token_file`), or the environment variable AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE), or run in GitHub Actions with `permissions: id-token: write`"));
+        }
+        1 => {}
+        _ => {
+            return Err(f.invalid(format!(
+                "settings are missing; set each in the profile: {}",
+                missing.join("; ")
+            )))
+        }
+    }
+    let (tenant, client_id) = (tenant?, client_id?);
+    if let ClientCredential::Secret(s) = &credential {
         super::check_secret_length(f, s)?;
     }
-    let host = f
-        .given("authority_host", &p.authority_host)?
-        .or_else(|| f.env.get("AZURE_AUTHORITY_HOST").cloned())
-        .unwrap_or_else(|| "global".into());
+    let base = authority_base(&authority_host(f)?);
     let v1 = is_v1(f)?;
     let resource = f.resource()?;
-    let base = authority_base(&host);
     let mut post = FormPost::client_credentials(if v1 {
         format!("{base}/{tenant}/oauth2/token")
     } else {
@@ -97,7 +160,7 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
     }
     let version = if v1 { "v1" } else { "v2" };
     let mut out = match credential {
-        Ok(secret) => {
+        ClientCredential::Secret(secret) => {
             post.add_client(
                 &client_id,
                 secret,
@@ -109,22 +172,8 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
                 Credential::Secret(post),
             )
         }
-        Err(cert_path) => {
-            // A password is a secret wherever it came from.
-            let password = f
-                .text("certificate_password", &p.certificate_password)?
-                .or_else(|| f.env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD").cloned())
-                .filter(|v| !v.is_empty())
-                .map(Secret::new);
-            let key = load_certificate(
-                f.name,
-                &client_id,
-                cert_path.trim(),
-                f.text("private_key", &p.private_key)?.as_deref(),
-                password.as_ref(),
-                f.text("signing_alg", &p.signing_alg)?.as_deref(),
-                f.text("x5t", &p.x5t)?.as_deref(),
-            )?;
+        ClientCredential::Certificate(cert_path) => {
+            let key = certificate_key(f, &client_id, &cert_path)?;
             post.push("client_id", client_id.clone());
             ResolvedProfile::new(
                 f.name,
@@ -132,9 +181,77 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
                 Credential::Certificate { post, key },
             )
         }
+        ClientCredential::Federated(source) => {
+            post.push("client_id", client_id.clone());
+            ResolvedProfile::new(
+                f.name,
+                format!(
+                    "Entra ID {version} client credentials, {}",
+                    source.describe()
+                ),
+                Credential::Federated(Federated { post, source }),
+            )
+        }
+        ClientCredential::Nothing(_) => unreachable!("handled above"),
     };
     out.resource = Some(resource);
     out.client_id = Some(client_id);
     out.tenant = Some(tenant);
+    Ok(out)
+}
+
+/// The profile's authority host, else `AZURE_AUTHORITY_HOST`, else global Azure.
+fn authority_host(f: &Fields<'_>) -> Result<String, ProfileError> {
+    Ok(f.given("authority_host", &f.profile.authority_host)?
+        .or_else(|| f.env_var("AZURE_AUTHORITY_HOST").cloned())
+        .unwrap_or_else(|| "global".into()))
+}
+
+fn certificate_key(
+    f: &Fields<'_>,
+    client_id: &str,
+    cert_path: &str,
+) -> Result<super::AssertionKey, ProfileError> {
+    let p = f.profile;
+    // A password is a secret wherever it came from.
+    let password = f
+        .text("certificate_password", &p.certificate_password)?
+        .or_else(|| f.env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD").cloned())
+        .filter(|v| !v.is_empty())
+        .map(Secret::new);
+    load_certificate(
+        f.name,
+        client_id,
+        cert_path.trim(),
+        f.text("private_key", &p.private_key)?.as_deref(),
+        password.as_ref(),
+        f.text("signing_alg", &p.signing_alg)?.as_deref(),
+        f.text("x5t", &p.x5t)?.as_deref(),
+    )
+}
+
+/// No secret, certificate or federated token: managed identity, then the Azure CLI, decided at
+/// the first token request.
+fn chain(f: &Fields<'_>, unavailable: Vec<String>) -> Result<ResolvedProfile, ProfileError> {
+    let p = f.profile;
+    let resource = f.resource()?;
+    let client_id = f
+        .given("client_id", &p.client_id)?
+        .or_else(|| f.env_var("AZURE_CLIENT_ID").cloned());
+    let tenant = f
+        .given("tenant", &p.tenant)?
+        .or_else(|| f.env_var("AZURE_TENANT_ID").cloned());
+    let links = vec![
+        super::managed_identity::link(f.name, &resource, client_id.clone(), f.env),
+        super::azure_cli::link(f.name, &resource, tenant.clone()),
+    ];
+    let mut out = ResolvedProfile::new(
+        f.name,
+        "credential chain: managed identity, then Azure CLI",
+        Credential::Chain { links, unavailable },
+    );
+    out.resource = Some(resource);
+    out.client_id = client_id;
+    out.tenant = tenant;
     Ok(out)
 }

@@ -1,5 +1,7 @@
 //! Azure managed identity: the VM metadata service (IMDS) or App Service's identity endpoint.
 
+use std::collections::HashMap;
+
 use super::token::{answer_token, TokenError};
 use super::{Credential, Fields, ProfileError, ResolvedProfile, TokenAttempt};
 use crate::clock::Clock;
@@ -17,13 +19,32 @@ pub struct ManagedIdentity {
 pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
     let p = f.profile;
     let resource = f.resource()?;
-    let client_id = f.text("client_id", &p.client_id)?;
-    let object_id = f.text("object_id", &p.object_id)?;
-    let msi_res_id = f.text("msi_res_id", &p.msi_res_id)?;
-    let app_service = f
-        .env
-        .get("IDENTITY_ENDPOINT")
-        .zip(f.env.get("IDENTITY_HEADER"));
+    let ids = [
+        f.text("client_id", &p.client_id)?,
+        f.text("object_id", &p.object_id)?,
+        f.text("msi_res_id", &p.msi_res_id)?,
+    ];
+    Ok(build(f.name, &resource, ids, f.env))
+}
+
+/// The managed identity link of a credential chain: user-assigned when a client id is known.
+pub(super) fn link(
+    name: &str,
+    resource: &str,
+    client_id: Option<String>,
+    env: &HashMap<String, String>,
+) -> ResolvedProfile {
+    build(name, resource, [client_id, None, None], env)
+}
+
+/// `ids`: client id, object id, Azure resource id; any of them names a user-assigned identity.
+fn build(
+    name: &str,
+    resource: &str,
+    ids: [Option<String>; 3],
+    env: &HashMap<String, String>,
+) -> ResolvedProfile {
+    let app_service = env.get("IDENTITY_ENDPOINT").zip(env.get("IDENTITY_HEADER"));
     // App Service and the VM metadata service name the same ids differently.
     let (api, names) = match app_service {
         Some(_) => ("2019-08-01", ["client_id", "principal_id", "mi_res_id"]),
@@ -31,9 +52,9 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
     };
     let mut query = vec![
         ("api-version", api.to_string()),
-        ("resource", resource.clone()),
+        ("resource", resource.to_string()),
     ];
-    for (k, v) in names.into_iter().zip([&client_id, &object_id, &msi_res_id]) {
+    for (k, v) in names.into_iter().zip(&ids) {
         if let Some(v) = v {
             query.push((k, v.clone()));
         }
@@ -46,8 +67,7 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
         ),
         None => {
             // The Azure SDKs' override of the VM metadata service's address.
-            let host = f
-                .env
+            let host = env
                 .get("AZURE_POD_IDENTITY_AUTHORITY_HOST")
                 .map(|h| h.trim_end_matches('/').to_string())
                 .unwrap_or_else(|| "http://169.254.169.254".into());
@@ -59,22 +79,22 @@ pub(super) fn resolve(f: &Fields<'_>) -> Result<ResolvedProfile, ProfileError> {
         }
     };
     let q = serde_urlencoded::to_string(&query).unwrap_or_default();
-    let assigned = if client_id.is_some() || object_id.is_some() || msi_res_id.is_some() {
+    let assigned = if ids.iter().any(Option::is_some) {
         "user-assigned"
     } else {
         "system-assigned"
     };
     let mut out = ResolvedProfile::new(
-        f.name,
+        name,
         format!("{label}, {assigned}"),
         Credential::ManagedIdentity(ManagedIdentity {
             url: format!("{url}?{q}"),
             identity_header,
         }),
     );
-    out.resource = Some(resource);
-    out.client_id = client_id;
-    Ok(out)
+    out.resource = Some(resource.to_string());
+    out.client_id = ids[0].clone();
+    out
 }
 
 pub(super) async fn fetch(

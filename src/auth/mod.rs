@@ -12,8 +12,10 @@ use crate::vars::{VarError, Variables};
 
 mod azure_cli;
 mod certificate;
+mod chain;
 mod claims;
 mod entra;
+mod federated;
 mod form;
 mod jwk;
 mod managed_identity;
@@ -24,6 +26,7 @@ pub use azure_cli::AzureCli;
 pub use certificate::{client_assertion, load_certificate, pem_blocks, thumbprint, AssertionKey};
 pub use claims::{Claims, SHOWN_CLAIMS};
 pub use entra::{authority_base, AUTHORITY_PRESETS};
+pub use federated::{Federated, FederatedSource, Presented, EXCHANGE_AUDIENCE, FEDERATED_CODES};
 pub use form::{FormPost, FormValue};
 pub use managed_identity::ManagedIdentity;
 pub use smart::{missing_scopes, parse_scope, SmartKey};
@@ -50,6 +53,16 @@ pub enum Credential {
     Smart(SmartKey),
     ManagedIdentity(ManagedIdentity),
     AzureCli(AzureCli),
+    /// Entra client credentials with an external token as the assertion (workload identity).
+    Federated(Federated),
+    /// `DefaultAzureCredential`'s later links, tried in order at the first token request: a link
+    /// that is not available (no managed identity endpoint, no Azure CLI) passes to the next; one
+    /// that answers, with a token or an error, ends the chain. `unavailable` says why the links
+    /// settled before the run (environment, workload identity) were not used.
+    Chain {
+        links: Vec<ResolvedProfile>,
+        unavailable: Vec<String>,
+    },
 }
 
 impl Credential {
@@ -64,6 +77,8 @@ impl Credential {
             Credential::Smart(_) => "smart",
             Credential::ManagedIdentity(_) => "managed_identity",
             Credential::AzureCli(_) => "azure_cli",
+            Credential::Federated(_) => "entra-federated",
+            Credential::Chain { .. } => "chain",
         }
     }
 }
@@ -98,10 +113,14 @@ impl ResolvedProfile {
         match &self.credential {
             Credential::Secret(p)
             | Credential::Oauth2(p)
-            | Credential::Certificate { post: p, .. } => Some(p.endpoint.clone()),
+            | Credential::Certificate { post: p, .. }
+            | Credential::Federated(Federated { post: p, .. }) => Some(p.endpoint.clone()),
             Credential::Smart(k) => k.token_url.clone().or_else(|| k.discovery.clone()),
             Credential::ManagedIdentity(m) => Some(m.url.clone()),
-            Credential::None | Credential::Bearer(_) | Credential::AzureCli(_) => None,
+            Credential::None
+            | Credential::Bearer(_)
+            | Credential::AzureCli(_)
+            | Credential::Chain { .. } => None,
         }
     }
 
@@ -114,6 +133,7 @@ impl ResolvedProfile {
                 | Credential::Certificate { .. }
                 | Credential::Oauth2(_)
                 | Credential::Smart(_)
+                | Credential::Federated(_)
         )
     }
 
@@ -122,7 +142,8 @@ impl ResolvedProfile {
         match &self.credential {
             Credential::Secret(p)
             | Credential::Oauth2(p)
-            | Credential::Certificate { post: p, .. } => p
+            | Credential::Certificate { post: p, .. }
+            | Credential::Federated(Federated { post: p, .. }) => p
                 .form
                 .iter()
                 .find(|(k, _)| k == key)
@@ -333,6 +354,8 @@ pub fn resolve(
 pub struct TokenAttempt {
     /// Things worth knowing about an answer that still gave a token.
     pub warnings: Vec<String>,
+    /// For a chain: the label of the link that answered.
+    pub used: Option<String>,
     pub endpoint: Option<String>,
     pub status: Option<u16>,
     pub duration: Duration,
@@ -343,6 +366,7 @@ impl TokenAttempt {
     fn failed(endpoint: Option<String>, status: Option<u16>, e: TokenError) -> Self {
         TokenAttempt {
             warnings: vec![],
+            used: None,
             endpoint,
             status,
             duration: Duration::ZERO,
@@ -357,6 +381,7 @@ impl TokenAttempt {
     ) -> Self {
         TokenAttempt {
             warnings: vec![],
+            used: None,
             endpoint,
             status,
             duration: Duration::ZERO,
@@ -388,6 +413,10 @@ pub async fn fetch(http: &crate::http::Http, p: &ResolvedProfile, clock: &Clock)
         Credential::Smart(key) => smart::fetch(http, key, clock).await,
         Credential::ManagedIdentity(m) => managed_identity::fetch(http, m, clock).await,
         Credential::AzureCli(c) => azure_cli::fetch(c, clock).await,
+        Credential::Federated(f) => federated::fetch(http, f, clock).await,
+        Credential::Chain { links, unavailable } => {
+            Box::pin(chain::fetch(http, links, unavailable, clock)).await
+        }
     };
     attempt.duration = started.elapsed();
     attempt
@@ -470,6 +499,7 @@ mod tests {
                 correlation_id: Some("c-1".into()),
                 timestamp: Some("2026-11-26 09:00:00Z".into()),
                 error_uri: None,
+                presented: None,
             }
         );
         assert_eq!(
@@ -558,6 +588,6 @@ mod tests {
             &empty,
         )
         .unwrap_err();
-        assert_eq!(err.to_string(), "auth profile `e` has no tenant: set `tenant` in the profile or the environment variable AZURE_TENANT_ID");
+        assert_eq!(err.to_string(), "auth profile `e`: settings are missing; set each in the profile: `tenant` or the environment variable AZURE_TENANT_ID; `client_id` or the environment variable AZURE_CLIENT_ID; `client_secret` (or `certificate`, or `federated_token_file`) or the environment variable AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_FEDERATED_TOKEN_FILE), or a GitHub Actions job with `permissions: id-token: write`");
     }
 }

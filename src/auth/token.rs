@@ -55,6 +55,9 @@ pub enum TokenError {
         correlation_id: Option<String>,
         timestamp: Option<String>,
         error_uri: Option<String>,
+        /// For a federated-credential error: the claims of the external token presented.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        presented: Option<Box<super::federated::Presented>>,
     },
     /// The endpoint could not be reached.
     Network { message: String },
@@ -161,6 +164,7 @@ pub fn parse_token_response(status: u16, body: &str, now: i64) -> Result<Token, 
             correlation_id: text("correlation_id"),
             timestamp: text("timestamp"),
             error_uri: text("error_uri"),
+            presented: None,
         });
     }
     let Some(j) = json else {

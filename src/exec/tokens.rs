@@ -138,7 +138,7 @@ pub async fn acquire(
         .and_then(|(b, c)| crate::diagnose::audience_near_miss(&c.audiences(), b));
     let mut step = token_step(
         profile,
-        &resolved.label,
+        attempt.used.as_deref().unwrap_or(&resolved.label),
         attempt.endpoint.clone(),
         attempt.status,
         millis(attempt.duration),

@@ -350,6 +350,30 @@ fn openid_configuration(st: &SandboxState, tenant: &str, v2: bool) -> Response {
     }
 }
 
+/// `GET /github/token` (GitHub Actions' OIDC endpoint, JSON) and `GET /aks/token` (a projected
+/// service-account token, the JWT as it is).
+fn external_token(
+    st: &SandboxState,
+    issuer: &str,
+    query: &[(String, String)],
+    authorization: Option<&str>,
+) -> Response {
+    match token::external_token(st, issuer, query, authorization) {
+        Ok(t) if issuer == "github" => respond(
+            200,
+            JSON,
+            vec![],
+            Some(json!({"count": t.len(), "value": t})),
+        ),
+        Ok(t) => Response::builder()
+            .status(200)
+            .header("Content-Type", "application/jwt")
+            .body(Body::from(t))
+            .unwrap_or_default(),
+        Err((code, v)) => respond(code, JSON, vec![], Some(v)),
+    }
+}
+
 async fn handle(
     axum::extract::State(st): axum::extract::State<Arc<SandboxState>>,
     method: Method,
@@ -411,6 +435,10 @@ async fn handle(
                 Some(v),
             ),
         },
+        ("GET", [issuer @ ("github" | "aks"), "token"]) => {
+            external_token(&st, issuer, &query, header("authorization"))
+        }
+        ("GET", [_, ".well-known", "jwks"]) => respond(200, JSON, vec![], Some(token::jwks())),
         ("GET", ["smart", "jwks"]) => respond(200, JSON, vec![], Some(token::jwks())),
         ("GET", ["metadata", "identity", "oauth2", "token"]) | ("GET", ["msi", "token"]) => {
             let app_service = segs[0] == "msi";

@@ -135,6 +135,10 @@ pub struct Application {
     /// Certificates (public parts, PEM) whose keys may sign client assertions.
     #[serde(default)]
     pub certificates: Vec<CertificateCredential>,
+    /// Federated identity credentials: external tokens (GitHub Actions, Kubernetes) it accepts
+    /// as its client assertion.
+    #[serde(default)]
+    pub federated_credentials: Vec<FederatedCredential>,
     /// Identifier URIs (App ID URIs) a token can be requested for.
     #[serde(default)]
     pub app_id_uris: Vec<String>,
@@ -163,6 +167,42 @@ pub struct SecretCredential {
 pub struct CertificateCredential {
     /// The certificate, PEM (`-----BEGIN CERTIFICATE-----`).
     pub pem: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederatedCredential {
+    pub name: String,
+    /// Matched exactly against the external token's `iss`.
+    pub issuer: String,
+    /// Matched exactly against its `sub`.
+    pub subject: String,
+    /// One of them must be its `aud`.
+    pub audiences: Vec<String>,
+}
+
+/// The subject of the sandbox's GitHub Actions-style OIDC tokens, unless asked otherwise.
+pub const GITHUB_SUBJECT: &str = "repo:contoso/fhir-smoke:ref:refs/heads/main";
+/// The subject of its Kubernetes-style service-account tokens, unless asked otherwise.
+pub const AKS_SUBJECT: &str = "system:serviceaccount:fhir:fhircheck";
+/// The bearer token its GitHub-style OIDC endpoint wants (`ACTIONS_ID_TOKEN_REQUEST_TOKEN`).
+pub const GITHUB_REQUEST_TOKEN: &str = "sbx-gh-oidc-request-token-7c1e4b2f9a";
+
+/// The sandbox's two external issuers, `{base}/github` and `{base}/aks`, each registered on the
+/// service client with its default subject.
+fn federated_credentials(base: &str) -> Vec<FederatedCredential> {
+    [
+        ("github-main", "github", GITHUB_SUBJECT),
+        ("aks-fhircheck", "aks", AKS_SUBJECT),
+    ]
+    .into_iter()
+    .map(|(name, issuer, subject)| FederatedCredential {
+        name: name.into(),
+        issuer: format!("{base}/{issuer}"),
+        subject: subject.into(),
+        audiences: vec![crate::auth::EXCHANGE_AUDIENCE.into()],
+    })
+    .collect()
 }
 
 /// The public part of the sandbox's test client certificate; its key is in
@@ -300,6 +340,7 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
                 certificates: vec![CertificateCredential {
                     pem: CLIENT_CERTIFICATE.into(),
                 }],
+                federated_credentials: federated_credentials(base),
                 app_id_uris: vec![],
                 access_token_version: 1,
             },
@@ -310,6 +351,7 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
                 tenants: vec![TENANT.into()],
                 secrets: vec![],
                 certificates: vec![],
+                federated_credentials: vec![],
                 app_id_uris: vec![fhir_url.clone()],
                 access_token_version: 1,
             },
@@ -320,6 +362,7 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
                 tenants: vec![TENANT.into(), OTHER_TENANT.into()],
                 secrets: vec![],
                 certificates: vec![],
+                federated_credentials: vec![],
                 app_id_uris: vec![HEALTHCARE_APIS_URI.into()],
                 access_token_version: 1,
             },

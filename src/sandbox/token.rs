@@ -173,6 +173,10 @@ fn check_credential(
                 Some(_) => {}
             }
         }
+        (None, Some(assertion)) if is_external(assertion, &app.client_id) => {
+            verify_federated(app, get("client_assertion_type"), assertion, now)?;
+            certificate = true;
+        }
         (None, Some(assertion)) => {
             let path = if v2 {
                 "oauth2/v2.0/token"
@@ -386,6 +390,156 @@ fn verify_assertion(
         return Err(err(50012, "invalid_client", format!("The client assertion with jti '{jti}' was already used: each assertion may be used once.")));
     }
     Ok(())
+}
+
+/// A client assertion whose issuer is not the client itself: an external token (workload
+/// identity federation), not one the client signed with its certificate.
+fn is_external(assertion: &str, client_id: &str) -> bool {
+    crate::auth::Claims::decode(assertion)
+        .and_then(|c| c.str("iss").map(|i| i != client_id))
+        .unwrap_or(false)
+}
+
+/// Checks an external token as Entra does for workload identity federation: signed by the
+/// issuer's keys (here: the sandbox's own, for its two issuers), and matching one federated
+/// credential of the app on issuer, audience and subject, within its time.
+fn verify_federated(
+    app: &Application,
+    assertion_type: Option<&str>,
+    assertion: &str,
+    now: i64,
+) -> Result<(), EntraError> {
+    if assertion_type != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+        return Err(err(
+            50012,
+            "invalid_client",
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+        ));
+    }
+    let key =
+        jsonwebtoken::DecodingKey::from_rsa_components(KEY_N.trim(), KEY_E).map_err(|_| {
+            err(
+                50012,
+                "invalid_client",
+                "The issuer's signing keys can not be read.",
+            )
+        })?;
+    let mut v = jsonwebtoken::Validation::new(Algorithm::RS256);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let c = jsonwebtoken::decode::<Value>(assertion, &key, &v)
+        .map_err(|_| err(50012, "invalid_client", "The presented assertion's signature could not be verified with its issuer's OIDC discovery keys."))?
+        .claims;
+    let text = |k: &str| claim_text(&c, k);
+    let (iss, sub) = (text("iss"), text("sub"));
+    let auds: Vec<String> = match c.get("aud") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(a)) => vec![a.clone()],
+        _ => vec![],
+    };
+    if app.federated_credentials.is_empty() {
+        return Err(err(
+            70025,
+            "invalid_client",
+            format!(
+                "The client '{}'({}) has no configured federated identity credentials.",
+                app.client_id, app.display_name
+            ),
+        ));
+    }
+    let hint = "Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
+    let by_issuer: Vec<_> = app
+        .federated_credentials
+        .iter()
+        .filter(|f| f.issuer == iss)
+        .collect();
+    if by_issuer.is_empty() {
+        return Err(err(700211, "invalid_client", format!("No matching federated identity record found for presented assertion issuer '{iss}'. {hint}")));
+    }
+    let by_audience: Vec<_> = by_issuer
+        .into_iter()
+        .filter(|f| f.audiences.iter().any(|a| auds.contains(a)))
+        .collect();
+    if by_audience.is_empty() {
+        return Err(err(700212, "invalid_client", format!("No matching federated identity record found for presented assertion audience '{}'. {hint}", auds.join(", "))));
+    }
+    if !by_audience.iter().any(|f| f.subject == sub) {
+        return Err(err(700213, "invalid_client", format!("No matching federated identity record found for presented assertion subject '{sub}'. {hint}")));
+    }
+    let time = |k: &str| c.get(k).and_then(Value::as_i64);
+    let skew = 300;
+    match (time("exp"), time("nbf")) {
+        (Some(exp), _) if exp + skew < now => Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid to: {}.", clock::iso8601(now), clock::iso8601(exp)))),
+        (_, Some(nbf)) if nbf - skew > now => Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from: {}.", clock::iso8601(now), clock::iso8601(nbf)))),
+        (None, _) => Err(err(50012, "invalid_client", "The presented assertion has no exp claim.")),
+        _ => Ok(()),
+    }
+}
+
+/// An external token from one of the sandbox's issuers: `github` (GitHub Actions' OIDC
+/// endpoint, which wants its request token as bearer) or `aks` (a Kubernetes service-account
+/// token, as projected into a pod). The query may set `issuer`, `audience`, `subject` and `lifetime`
+/// (seconds, negative for an expired token) to reproduce a mismatch.
+pub fn external_token(
+    st: &SandboxState,
+    issuer: &str,
+    query: &[(String, String)],
+    authorization: Option<&str>,
+) -> Result<String, (u16, Value)> {
+    let q = |k: &str| {
+        query
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let (subject, audience, lifetime) = match issuer {
+        "github" => {
+            let bearer = authorization
+                .and_then(|h| h.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim());
+            if bearer != Some(super::registrations::GITHUB_REQUEST_TOKEN) {
+                return Err((
+                    401,
+                    json!({"message": "Bad credentials: send ACTIONS_ID_TOKEN_REQUEST_TOKEN as a bearer token"}),
+                ));
+            }
+            (
+                super::registrations::GITHUB_SUBJECT,
+                "https://github.com/contoso",
+                300,
+            )
+        }
+        _ => (
+            super::registrations::AKS_SUBJECT,
+            crate::auth::EXCHANGE_AUDIENCE,
+            3600,
+        ),
+    };
+    let lifetime: i64 = q("lifetime")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(lifetime);
+    let now = st.clock.now();
+    let (iat, exp) = if lifetime < 0 {
+        (now + 2 * lifetime, now + lifetime)
+    } else {
+        (now, now + lifetime)
+    };
+    Ok(sign(&json!({
+        "iss": q("issuer").map_or_else(|| format!("{}/{issuer}", st.base), str::to_string),
+        "sub": q("subject").unwrap_or(subject),
+        "aud": q("audience").unwrap_or(audience),
+        "iat": iat,
+        "nbf": iat,
+        "exp": exp,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    })))
 }
 
 /// Signs an access token for `client_id` (service principal `object_id`) to `resource`, in the

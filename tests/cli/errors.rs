@@ -1,6 +1,6 @@
 //! Bad input: clear errors, positions, hints, exit 2, nothing sent.
 
-use crate::{fhircheck, fixture, smoke, snap, Target};
+use crate::{fhircheck, fhircheck_env, fixture, smoke, snap, Target};
 
 #[test]
 fn typo_in_a_collection_names_file_line_column_and_the_fix() {
@@ -45,19 +45,25 @@ fn undefined_variables_are_named_before_anything_is_sent() {
     snap!("error_undefined_variable", ran.stderr);
 }
 
+/// No secret, certificate, federated token, managed identity or Azure CLI: the built-in
+/// profile's credential chain says what each would need, and the run exits 3.
 #[test]
-fn missing_credentials_are_a_usage_error() {
-    let ran = fhircheck(&[
-        "run",
-        smoke().to_str().unwrap(),
-        "--var",
-        "fhir_url=http://127.0.0.1:9/fhir",
-    ]);
+fn missing_credentials_list_the_chain() {
+    let t = Target::start("healthy");
+    let ran = fhircheck_env(
+        &["run", "-q", "--var", &format!("fhir_url={}", t.fhir_url())],
+        &[("PATH", "/nonexistent")],
+    );
+    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    snap!("error_missing_credentials", ran.stdout);
+}
+
+#[test]
+fn no_fhir_url_is_a_usage_error() {
+    let ran = fhircheck(&["run"]);
     assert_eq!(ran.code, 2);
-    let stderr = ran
-        .stderr
-        .replace(&crate::root().display().to_string(), "[ROOT]");
-    snap!("error_missing_credentials", stderr);
+    assert!(ran.stdout.is_empty());
+    snap!("error_no_fhir_url", ran.stderr);
 }
 
 #[test]
@@ -72,8 +78,6 @@ fn missing_files_and_bad_options() {
     let ran = fhircheck(&["run", smoke().to_str().unwrap(), "--var", "novalue"]);
     assert_eq!(ran.code, 2);
     assert!(ran.stderr.contains("`novalue` is not KEY=VALUE"));
-    let ran = fhircheck(&["run"]);
-    assert_eq!(ran.code, 2);
     let ran = fhircheck(&["demo", "--scenario", "nope"]);
     assert_eq!(ran.code, 2);
     let ran = fhircheck(&[

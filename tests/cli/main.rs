@@ -7,6 +7,7 @@ mod errors;
 mod hardening;
 mod hostile;
 mod jobs;
+mod pipeline;
 mod postman;
 mod reports;
 mod run;

@@ -85,9 +85,15 @@ pub fn fhircheck(args: &[&str]) -> Ran {
 }
 
 pub fn fhircheck_env(args: &[&str], env: &[(&str, &str)]) -> Ran {
+    fhircheck_in(root(), args, env)
+}
+
+/// `fhircheck` run in `dir`, with the variables a test sets and none of the machine's
+/// credentials.
+pub fn fhircheck_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Ran {
     let mut cmd =
         assert_cmd::Command::cargo_bin("fhircheck").expect("the fhircheck binary is built");
-    cmd.args(args).current_dir(root());
+    cmd.args(args).current_dir(dir);
     for k in [
         "AZURE_TENANT_ID",
         "AZURE_CLIENT_ID",
@@ -96,9 +102,22 @@ pub fn fhircheck_env(args: &[&str], env: &[(&str, &str)]) -> Ran {
         "FHIR_URL",
         "GITHUB_ACTIONS",
         "CLICOLOR_FORCE",
+        "AZURE_CLIENT_CERTIFICATE_PATH",
+        "AZURE_FEDERATED_TOKEN_FILE",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "HTTPS_PROXY",
+        "https_proxy",
     ] {
         cmd.env_remove(k);
     }
+    // The credential chain's managed identity link asks here, where nothing listens, rather
+    // than at the VM metadata service's address.
+    cmd.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://127.0.0.1:9");
     cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
     for (k, v) in env {
         cmd.env(k, v);
