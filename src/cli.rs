@@ -99,8 +99,10 @@ Examples:
     --var key_file=backend-es384.pem --var key_id=my-key-1
 
 Reports: -r json,junit,html writes fhircheck-reports/fhircheck-report.json, fhircheck-junit.xml and
-fhircheck-report.html (or --reporter-*-export PATH); a path that cannot be written is an error
-before anything is sent. Under GitHub Actions (GITHUB_ACTIONS=true) failures are also annotated and
+fhircheck-report.html (or --reporter-*-export PATH; `-` is standard output, and the terminal report
+then goes to stderr); a path that cannot be written is an error before anything is sent. A
+symbolic link, FIFO or device is written through; a regular file is replaced whole, never half
+written. The run ends by listing the files it wrote. Under GitHub Actions (GITHUB_ACTIONS=true) failures are also annotated and
 a summary is appended to $GITHUB_STEP_SUMMARY.
 
 Exit codes: 0 passed, 1 an expectation failed, 2 usage or collection error, 3 no token, 4 network error.";
@@ -252,7 +254,8 @@ pub struct PostmanArgs {
     /// Time limit for one script in milliseconds; a longer one is stopped (endless loops)
     #[arg(long = "timeout-script", value_name = "MS", default_value_t = 5000)]
     pub timeout_script: u64,
-    /// Write the environment as the run left it to this file (secret values as ***)
+    /// Write the environment as the run left it to this file, or `-` for stdout (secret values
+    /// as ***)
     #[arg(long = "export-environment", value_name = "FILE")]
     pub export_environment: Option<PathBuf>,
     /// Send requests for login.microsoftonline.com (and the other Entra hosts) to this base URL,
@@ -276,13 +279,13 @@ pub struct ReportArgs {
     /// Directory for report files that have no path of their own
     #[arg(long, value_name = "DIR", default_value = "fhircheck-reports")]
     pub report_dir: PathBuf,
-    /// Where to write the JSON report (implies the json reporter)
+    /// Where to write the JSON report, `-` for stdout (implies the json reporter)
     #[arg(long, value_name = "PATH")]
     pub reporter_json_export: Option<PathBuf>,
-    /// Where to write the JUnit XML report (implies the junit reporter)
+    /// Where to write the JUnit XML report, `-` for stdout (implies the junit reporter)
     #[arg(long, value_name = "PATH")]
     pub reporter_junit_export: Option<PathBuf>,
-    /// Where to write the HTML report (implies the html reporter)
+    /// Where to write the HTML report, `-` for stdout (implies the html reporter)
     #[arg(long, value_name = "PATH")]
     pub reporter_html_export: Option<PathBuf>,
     /// Trace every HTTP exchange on stderr (credentials and secrets masked)

@@ -50,6 +50,7 @@ async fn against(ep: &Endpoints, a: &DemoArgs, cfg: &Config) -> Outcome {
         progress: cfg.stderr_tty,
         target: Some(&ep.fhir_url),
         parallel: 1,
+        to_stderr: false,
     };
     let postman = crate::postman::runner::Options::default();
     let (result, _) = execute(&jobs, &postman, &ctx, &live).await;

@@ -93,9 +93,21 @@ impl Config {
 
 /// Writes to stdout through the redactor.
 fn out(text: &str) {
-    let mut o = std::io::stdout().lock();
-    let _ = o.write_all(redact_for("terminal", text).as_bytes());
-    let _ = o.flush();
+    out_to(false, text);
+}
+
+/// Terminal text to stdout, or to stderr when a report has taken stdout (`-`).
+fn out_to(stderr: bool, text: &str) {
+    let text = redact_for("terminal", text);
+    if stderr {
+        let mut e = std::io::stderr().lock();
+        let _ = e.write_all(text.as_bytes());
+        let _ = e.flush();
+    } else {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(text.as_bytes());
+        let _ = o.flush();
+    }
 }
 
 /// Writes an error to stderr through the redactor.

@@ -1,14 +1,13 @@
 //! `fhircheck run`: collections through the execution core, live lines, summary and reports.
 
 use std::cell::RefCell;
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use super::setup::{self, ContextSetup};
-use super::{out, CliError, Config, Outcome, SMOKE_COLLECTION, SMOKE_SOURCE};
+use super::{out_to, CliError, Config, Outcome, SMOKE_COLLECTION, SMOKE_SOURCE};
 use crate::cli::RunArgs;
 use crate::collection;
 use crate::exec::{self, Context, Driver, Event};
@@ -121,7 +120,7 @@ fn outputs(a: &RunArgs, cfg: &Config) -> Result<Outputs, CliError> {
             ))
         })?;
     }
-    reporters::plan(
+    let planned = reporters::plan(
         &r.reporters,
         &r.report_dir,
         &[
@@ -135,7 +134,18 @@ fn outputs(a: &RunArgs, cfg: &Config) -> Result<Outputs, CliError> {
             .filter(|p| !p.is_empty())
             .map(std::path::PathBuf::from),
     )
-    .map_err(|e| CliError::Usage(format!("{e}\nnothing was sent.")))
+    .map_err(|e| CliError::Usage(format!("{e}\nnothing was sent.")))?;
+    let env_to_stdout = a
+        .postman
+        .export_environment
+        .as_deref()
+        .is_some_and(reporters::is_stdout);
+    if env_to_stdout && planned.stdout_taken() {
+        return Err(CliError::Usage(
+            "--export-environment - and a report both ask for standard output: write one of them to a file\nnothing was sent.".into(),
+        ));
+    }
+    Ok(planned)
 }
 
 impl RunSetup {
@@ -224,6 +234,8 @@ pub(super) struct Live<'a> {
     /// Runs at the same time; above 1, each run's lines are held until it ends, then shown whole
     /// and in input order.
     pub parallel: usize,
+    /// The terminal report goes to stderr: a report took stdout (`-`).
+    pub to_stderr: bool,
 }
 
 /// The drivers of `jobs`, in order. `environments[i]` receives a Postman run's final environment.
@@ -272,7 +284,7 @@ impl Printer<'_> {
             }
             self.held[run].push_str(text);
         } else {
-            out(text);
+            out_to(self.live.to_stderr, text);
         }
     }
 
@@ -287,7 +299,7 @@ impl Printer<'_> {
             self.next += 1;
             if let Some(text) = self.held.get_mut(self.next).map(std::mem::take) {
                 if !self.live.quiet && !text.is_empty() {
-                    out(&text);
+                    out_to(self.live.to_stderr, &text);
                 }
             }
         }
@@ -394,14 +406,21 @@ fn watch_signals(flag: std::sync::Arc<std::sync::atomic::AtomicI32>) {
 pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
     let s = RunSetup::from_args(&a, cfg)?;
     let rt = super::runtime()?;
+    let to_stderr = s.outputs.stdout_taken()
+        || a.postman
+            .export_environment
+            .as_deref()
+            .is_some_and(reporters::is_stdout);
     let live = Live {
         style: &s.style,
         quiet: s.quiet,
         progress: s.progress,
         target: None,
         parallel: s.parallel,
+        to_stderr,
     };
     let (result, environment) = rt.block_on(execute(&s.jobs, &s.postman, &s.ctx, &live));
+    let mut written = Vec::new();
     if let (Some(p), Some(env)) = (&a.postman.export_environment, environment) {
         reporters::write_atomic(p, &crate::postman::export_environment(&env)).map_err(|e| {
             CliError::Runtime(format!(
@@ -409,13 +428,30 @@ pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
                 p.display()
             ))
         })?;
+        written.push(("environment", p.clone()));
     }
     if s.outputs.cli {
-        out(&report::summary(&result, &s.style));
+        out_to(to_stderr, &report::summary(&result, &s.style));
     }
     if let Some(annotations) = reporters::write(&s.outputs, &result).map_err(CliError::Runtime)? {
-        let mut o = std::io::stdout().lock();
-        let _ = o.write_all(annotations.as_bytes());
+        // Workflow commands are read from either stream; stdout may hold a report.
+        out_to(to_stderr, &annotations);
+    }
+    written.extend(s.outputs.files.iter().map(|(k, p)| (k.name(), p.clone())));
+    let lines: String = written
+        .iter()
+        .filter(|(_, p)| !reporters::is_stdout(p))
+        .map(|(what, p)| format!("{what:<12} {}\n", p.display()))
+        .collect();
+    if !lines.is_empty() {
+        out_to(
+            to_stderr || !s.outputs.cli,
+            &format!("\nreports written:\n{}", indent(&lines)),
+        );
     }
     Ok(result.exit_code())
+}
+
+fn indent(lines: &str) -> String {
+    lines.lines().map(|l| format!("  {l}\n")).collect()
 }

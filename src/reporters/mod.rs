@@ -58,6 +58,18 @@ pub struct Outputs {
     pub github_summary: Option<PathBuf>,
 }
 
+/// The path that means standard output, for a report or an exported environment.
+pub fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+impl Outputs {
+    /// Whether a report goes to standard output (`-`): the terminal report then goes to stderr.
+    pub fn stdout_taken(&self) -> bool {
+        self.files.iter().any(|(_, p)| is_stdout(p))
+    }
+}
+
 /// Picks the outputs and proves each file can be written, before anything is sent.
 pub fn plan(
     kinds: &[Kind],
@@ -82,6 +94,16 @@ pub fn plan(
         }
         let path =
             export.unwrap_or_else(|| report_dir.join(kind.default_file().unwrap_or("report")));
+        if is_stdout(&path) {
+            if out.stdout_taken() {
+                return Err(format!(
+                    "two reports can not both go to standard output (-): the {} report and another; write one of them to a file",
+                    kind.name()
+                ));
+            }
+            out.files.push((kind, path));
+            continue;
+        }
         check_writable(&path).map_err(|e| {
             format!(
                 "cannot write the {} report to {}: {e}",
@@ -139,10 +161,15 @@ fn written_through(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file())
 }
 
-/// Writes `text` to `path` whole or not at all (a sibling temporary file renamed into place). A
+/// `-` is standard output. Writes `text` to `path` whole or not at all (a sibling temporary file renamed into place). A
 /// path that is a symbolic link, a FIFO or a device (`/dev/stdout`) is written through instead:
 /// replacing it would break what it points to.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    if is_stdout(path) {
+        let mut o = std::io::stdout().lock();
+        std::io::Write::write_all(&mut o, text.as_bytes())?;
+        return std::io::Write::flush(&mut o);
+    }
     if written_through(path) {
         let mut f = std::fs::OpenOptions::new()
             .write(true)

@@ -284,6 +284,17 @@ fn export_environment_masks_secrets() {
 }
 
 #[test]
+fn export_environment_to_stdout() {
+    let t = Target::start("healthy");
+    let ran = run_legacy(&t, &["-q", "--export-environment", "-"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let env: serde_json::Value =
+        serde_json::from_str(&ran.stdout).expect("stdout is the environment alone");
+    assert!(env["values"].as_array().is_some_and(|v| !v.is_empty()));
+    assert!(ran.stderr.contains("PASSED"), "{}", ran.stderr);
+}
+
+#[test]
 fn postman_runs_leak_nothing() {
     let t = Target::start("healthy");
     let dir = tempfile::tempdir().unwrap();

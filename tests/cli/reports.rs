@@ -271,6 +271,61 @@ fn a_report_that_cannot_be_written_stops_the_run_before_it_starts() {
     assert!(ran.stderr.contains("nothing was sent"));
 }
 
+/// `-` sends a report to stdout, whole and alone; the terminal report goes to stderr, and the
+/// run says where the other reports went.
+#[test]
+fn a_report_to_stdout_moves_the_terminal_report_to_stderr() {
+    let t = Target::start("healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let env = t.env_file.to_str().unwrap();
+    let ran = crate::fhircheck(&[
+        "run",
+        "-e",
+        env,
+        "--reporter-json-export",
+        "-",
+        "-r",
+        "cli,junit",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let report: serde_json::Value =
+        serde_json::from_str(&ran.stdout).expect("stdout is the JSON report alone");
+    assert_eq!(report["summary"]["passed"], 7);
+    assert!(ran.stderr.contains("PASSED: 7 requests"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("reports written:"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("fhircheck-junit.xml"), "{}", ran.stderr);
+    assert!(
+        !ran.stderr.contains("  json "),
+        "stdout is not a file to name: {}",
+        ran.stderr
+    );
+    let ran = crate::fhircheck(&[
+        "run",
+        "-e",
+        env,
+        "-r",
+        "junit",
+        "--reporter-junit-export",
+        "-",
+    ]);
+    assert_eq!(ran.code, 0);
+    assert!(ran.stdout.starts_with("<?xml"), "{}", ran.stdout);
+    let ran = crate::fhircheck(&[
+        "run",
+        "-e",
+        env,
+        "--reporter-json-export",
+        "-",
+        "--reporter-junit-export",
+        "-",
+    ]);
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("can not both go to standard output"));
+    assert!(ran.stderr.contains("nothing was sent"));
+}
+
 fn everything_written(r: &Reports) -> Vec<(String, String)> {
     let mut out = vec![
         ("stdout".to_string(), r.ran.stdout.clone()),
