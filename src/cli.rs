@@ -21,6 +21,11 @@ Then against your FHIR service:     fhircheck run collections/azure-fhir-smoke.j
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Also trust the certificate authorities in this PEM file (a private CA, a proxy that
+    /// inspects TLS). Trusted already: the built-in web roots and the system's store, or
+    /// SSL_CERT_FILE / SSL_CERT_DIR when set. Proxies: HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -366,6 +366,16 @@ pub fn transport(msg: &str) -> Option<Diagnosis> {
             "the FHIR service did not answer in time",
             "check network access (firewall, private endpoint, proxy), or raise --timeout",
         ))
+    } else if m.contains("unknownissuer") || m.contains("machine does not trust") {
+        Some(d("net.tls.untrusted", "the server's certificate is signed by a certificate authority this machine does not trust: a private CA, or a proxy that inspects TLS", "get that CA's certificate (PEM) from your network or security team, then pass it with --cacert FILE, or set SSL_CERT_FILE=FILE, or add it to the system's store (Debian/Ubuntu: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates); behind a proxy, also set HTTPS_PROXY"))
+    } else if m.contains("notvalidforname") {
+        Some(d("net.tls.name", "the server's certificate is not for the host name in the URL", "use the host name the certificate is for (the FHIR service's own name, not an IP address or an alias)"))
+    } else if m.contains("certificate") && m.contains("expired") {
+        Some(d(
+            "net.tls.expired",
+            "the server's certificate has expired (or this machine's clock is wrong)",
+            "check the machine's clock; otherwise the server's owner must renew its certificate",
+        ))
     } else if m.contains("certificate") || m.contains("tls") {
         Some(d("net.tls", "the TLS connection failed", "check the URL uses the right scheme and host; a proxy that intercepts TLS needs its certificate trusted"))
     } else {

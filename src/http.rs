@@ -5,16 +5,77 @@ use std::time::Duration;
 /// The largest answer read unless `--max-body` says otherwise: 64 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 64 << 20;
 
-/// One client per run: rustls, connection reuse, connect and per-request timeouts. It follows
-/// no redirect by itself: `exec` decides which to follow (same origin only, unless asked), and
-/// token requests follow none, so a credential never travels on to an address nobody named.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+/// Whom a run trusts and how it reaches the network, decided by the configuration step.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// Certificates trusted besides the built-in roots and the platform's store: `--cacert`,
+    /// as (file, PEM text).
+    pub extra_roots: Vec<(String, Vec<u8>)>,
+    /// `HTTPS_PROXY`, `HTTP_PROXY` (for http URLs), `NO_PROXY`.
+    pub https_proxy: Option<String>,
+    pub http_proxy: Option<String>,
+    pub no_proxy: Option<String>,
+}
+
+impl Network {
+    /// The proxy's host and port for `url`'s scheme, unless `NO_PROXY` exempts its host.
+    pub fn proxy_for(&self, url: &reqwest::Url) -> Option<(String, u16)> {
+        let proxy = match url.scheme() {
+            "https" => self.https_proxy.as_ref(),
+            _ => self.http_proxy.as_ref(),
+        }?;
+        let host = url.host_str().unwrap_or_default();
+        let exempt = self.no_proxy.as_deref().is_some_and(|list| {
+            list.split(',').map(str::trim).any(|n| {
+                n == "*"
+                    || (!n.is_empty()
+                        && (host == n.trim_start_matches('.')
+                            || host.ends_with(&format!(".{}", n.trim_start_matches('.')))))
+            })
+        });
+        if exempt {
+            return None;
+        }
+        let p = reqwest::Url::parse(proxy).ok()?;
+        Some((p.host_str()?.to_string(), p.port_or_known_default()?))
+    }
+}
+
+/// One client per run: rustls with the built-in web roots, the platform's trust store (which
+/// honours `SSL_CERT_FILE` and `SSL_CERT_DIR`) and `--cacert`; the proxies the configuration
+/// read; connection reuse, connect and per-request timeouts. It follows no redirect by itself:
+/// `exec` decides which to follow (same origin only, unless asked), and token requests follow
+/// none, so a credential never travels on to an address nobody named.
+pub fn client(timeout: Duration, net: &Network) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
         .user_agent(concat!("fhircheck/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10).min(timeout))
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
-        .build()
+        .no_proxy();
+    for (file, pem) in &net.extra_roots {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("{file}: not a PEM certificate file: {e}"))?;
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    let no_proxy = net
+        .no_proxy
+        .as_deref()
+        .and_then(reqwest::NoProxy::from_string);
+    for (url, https) in [(&net.https_proxy, true), (&net.http_proxy, false)] {
+        if let Some(url) = url {
+            let p = if https {
+                reqwest::Proxy::https(url)
+            } else {
+                reqwest::Proxy::http(url)
+            }
+            .map_err(|e| format!("the proxy `{url}` is not a proxy URL: {e}"))?;
+            b = b.proxy(p.no_proxy(no_proxy.clone()));
+        }
+    }
+    b.build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
 }
 
@@ -26,14 +87,21 @@ pub struct Http {
     pub tracer: Option<Tracer>,
     /// `--max-body`, in bytes.
     pub max_body: u64,
+    pub network: Network,
 }
 
 impl Http {
-    pub fn new(timeout: Duration, tracer: Option<Tracer>, max_body: u64) -> Result<Http, String> {
+    pub fn new(
+        timeout: Duration,
+        tracer: Option<Tracer>,
+        max_body: u64,
+        network: Network,
+    ) -> Result<Http, String> {
         Ok(Http {
-            client: client(timeout)?,
+            client: client(timeout, &network)?,
             tracer,
             max_body,
+            network,
         })
     }
 
@@ -260,9 +328,13 @@ async fn send(http: &Http, req: reqwest::RequestBuilder) -> Result<Answer, Strin
         duration: Duration::ZERO,
         error: None,
     });
+    let url = req.url().clone();
     let started = std::time::Instant::now();
     let result = async {
-        let resp = client.execute(req).await.map_err(|e| describe_error(&e))?;
+        let resp = match client.execute(req).await {
+            Ok(r) => r,
+            Err(e) => return Err(certificate_detail(describe_error(&e), &url, &http.network).await),
+        };
         let status = resp.status().as_u16();
         let headers = header_pairs(resp.headers());
         let body = read_body(resp, http.max_body).await?;
@@ -289,4 +361,46 @@ async fn send(http: &Http, req: reqwest::RequestBuilder) -> Result<Answer, Strin
         t(ex);
     }
     result
+}
+
+/// A certificate failure, with what the server's certificate says: whom it is for and who
+/// issued it, read by a second handshake that only looks.
+async fn certificate_detail(message: String, url: &reqwest::Url, net: &Network) -> String {
+    if !message.contains("certificate") || url.scheme() != "https" {
+        return message;
+    }
+    let (Some(host), Some(port)) = (
+        url.host_str().map(str::to_string),
+        url.port_or_known_default(),
+    ) else {
+        return message;
+    };
+    let proxy = net.proxy_for(url);
+    let chain = tokio::task::spawn_blocking(move || {
+        crate::tls::presented_chain(
+            &host,
+            port,
+            proxy.as_ref().map(|(h, p)| (h.as_str(), *p)),
+            Duration::from_secs(5),
+        )
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(chain) = chain else {
+        return message;
+    };
+    let leaf = &chain[0];
+    let top = chain.last().unwrap_or(leaf);
+    let mut text = format!(
+        "{message}: the server's certificate is for `{}`, issued by `{}`",
+        leaf.subject, leaf.issuer
+    );
+    if top.issuer != leaf.issuer {
+        text.push_str(&format!(" (its chain ends at `{}`)", top.issuer));
+    }
+    if message.contains("UnknownIssuer") {
+        text.push_str(", a certificate authority this machine does not trust");
+    }
+    text
 }

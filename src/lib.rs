@@ -28,5 +28,6 @@ pub mod sandbox;
 mod secret;
 mod shape;
 mod text;
+mod tls;
 mod token_cache;
 mod vars;

@@ -55,6 +55,8 @@ type Outcome = Result<ExitCode, CliError>;
 pub struct Config {
     pub env: Arc<HashMap<String, String>>,
     pub clock: Clock,
+    /// Trust and proxies: `--cacert`, `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`.
+    pub network: crate::http::Network,
     stdout_tty: bool,
     stderr_tty: bool,
     width: u16,
@@ -67,9 +69,22 @@ impl Config {
             .map(|(w, _)| w.0)
             .or_else(|| env.get("COLUMNS").and_then(|c| c.parse().ok()))
             .unwrap_or(100);
+        let var = |k: &str| {
+            env.get(k)
+                .or_else(|| env.get(&k.to_ascii_lowercase()))
+                .filter(|v| !v.trim().is_empty())
+                .cloned()
+        };
+        let network = crate::http::Network {
+            extra_roots: vec![],
+            https_proxy: var("HTTPS_PROXY").or_else(|| var("ALL_PROXY")),
+            http_proxy: var("HTTP_PROXY").or_else(|| var("ALL_PROXY")),
+            no_proxy: var("NO_PROXY"),
+        };
         Config {
             stdout_tty: std::io::stdout().is_terminal(),
             stderr_tty: std::io::stderr().is_terminal(),
+            network,
             env: Arc::new(env),
             clock: Clock::system(),
             width,
@@ -88,6 +103,19 @@ impl Config {
             color,
             width: self.width,
         }
+    }
+}
+
+/// A `--cacert` file: readable, and holding at least one PEM certificate.
+fn read_cacert(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path)
+        .map_err(|e| format!("--cacert {}: cannot read the file: {e}", path.display()))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(c) if !c.is_empty() => Ok(pem),
+        _ => Err(format!(
+            "--cacert {}: no PEM certificate in it (a file starting with -----BEGIN CERTIFICATE-----)\n  = help: export the CA certificate as Base-64 (PEM); convert a DER one with `openssl x509 -inform der -in ca.cer -out ca.pem`",
+            path.display()
+        )),
     }
 }
 
@@ -166,7 +194,19 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(code);
         }
     };
-    let cfg = Config::from_process();
+    let mut cfg = Config::from_process();
+    if let Some(path) = &cli.cacert {
+        match read_cacert(path) {
+            Ok(pem) => cfg
+                .network
+                .extra_roots
+                .push((path.display().to_string(), pem)),
+            Err(e) => {
+                error(&format!("error: {e}\n"));
+                return std::process::ExitCode::from(ExitCode::Usage as u8);
+            }
+        }
+    }
     if let Some(list) = cfg.env.get("FHIRCHECK_TEST_UNREDACTED") {
         crate::secret::set_unredacted_writers(
             list.split(',').map(|w| w.trim().to_string()).collect(),

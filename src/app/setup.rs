@@ -394,8 +394,13 @@ impl ContextSetup {
     }
 
     pub fn build(self, cfg: &Config) -> Result<Context, CliError> {
-        let http = crate::http::Http::new(self.timeout, self.tracer, self.max_body)
-            .map_err(CliError::Runtime)?;
+        let http = crate::http::Http::new(
+            self.timeout,
+            self.tracer,
+            self.max_body,
+            cfg.network.clone(),
+        )
+        .map_err(CliError::Usage)?;
         let token_cache = if self.token_cache {
             Some(crate::token_cache::path(&cfg.env).ok_or_else(|| {
                 usage("--token-cache needs a cache directory: set HOME, XDG_CACHE_HOME or FHIRCHECK_CACHE_DIR")

@@ -135,8 +135,11 @@ pub async fn start(opts: Options) -> Result<Running, SandboxError> {
     let upstream = match &opts.upstream {
         Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some((
             u.trim_end_matches('/').to_string(),
-            crate::http::client(std::time::Duration::from_secs(60))
-                .map_err(|_| SandboxError::Upstream(u.clone()))?,
+            crate::http::client(
+                std::time::Duration::from_secs(60),
+                &crate::http::Network::default(),
+            )
+            .map_err(|_| SandboxError::Upstream(u.clone()))?,
         )),
         Some(u) => return Err(SandboxError::Upstream(u.clone())),
         None => None,

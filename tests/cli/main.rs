@@ -14,6 +14,7 @@ mod run;
 mod scenarios;
 mod secrets;
 mod shipped;
+mod tls;
 mod wire;
 
 #[path = "../common/mod.rs"]
