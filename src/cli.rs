@@ -218,6 +218,11 @@ pub struct RunArgs {
     /// only redirects within the request's own scheme, host and port are followed
     #[arg(long)]
     pub follow_cross_origin: bool,
+    /// Right after a role assignment: while the first request with a token answers 403, retry
+    /// it (1 s, 2 s, 4 s… apart, at most 15 s) for up to DURATION, e.g. 5m, 90s. The run then
+    /// says how long access took to appear. Assignments take up to about 5 minutes to apply
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_for_access: Option<std::time::Duration>,
     /// Send credentials over plain http:// to hosts other than this machine (refused by default)
     #[arg(long)]
     pub allow_http: bool,
@@ -345,6 +350,13 @@ pub struct DoctorArgs {
     /// Also create and delete a tagged test Patient
     #[arg(long)]
     pub write: bool,
+    /// While the read probe answers 403, retry it for up to DURATION (e.g. 5m): a new role
+    /// assignment takes minutes to apply. Says how long access took to appear
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
+    /// Print only what failed or warned, and the summary
+    #[arg(short, long)]
+    pub quiet: bool,
     /// Print the findings as JSON
     #[arg(long)]
     pub json: bool,
@@ -473,6 +485,35 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(factor)
         .filter(|b| *b > 0)
         .ok_or_else(|| format!("`{s}` is not a size fhircheck can use"))
+}
+
+/// `5m`, `90s`, `1m30s`, `300` (seconds), `1h`: a duration of at least 1 s and at most 1 h.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{s}` is not a duration: write it like 5m, 90s or 1m30s");
+    let t = s.trim().to_ascii_lowercase();
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        total += n * match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+    }
+    if !number.is_empty() {
+        total += number.parse::<u64>().map_err(|_| bad())?;
+    }
+    if t.is_empty() || !(1..=3600).contains(&total) {
+        return Err(format!("`{s}`: give a duration from 1s to 1h"));
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

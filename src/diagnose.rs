@@ -195,7 +195,7 @@ pub fn challenge_params(header: &str) -> Vec<(String, String)> {
 /// Why a FHIR request failed, when its status says something about access.
 pub fn request(r: &RequestStep) -> Option<Diagnosis> {
     if let Outcome::Error(msg) = &r.outcome {
-        return transport(msg);
+        return transport_to(&r.url, msg);
     }
     if !matches!(r.outcome, Outcome::Failed) {
         return None;
@@ -250,7 +250,40 @@ pub fn request_with_claims(
             }
         }
     }
-    request(r)
+    let mut found = request(r)?;
+    if let (true, Some(oid)) = (
+        found.check.starts_with("fhir.forbidden"),
+        claims.and_then(|c| c.get("oid")).and_then(|v| v.as_str()),
+    ) {
+        found.fix = role_fix(oid, &r.url, found.check.ends_with("write"));
+    }
+    Some(found)
+}
+
+/// The no-role fix with the service principal's object id and a ready command.
+pub fn role_fix(oid: &str, url: &str, writes: bool) -> String {
+    let (role, other) = if writes {
+        ("FHIR Data Contributor", "FHIR Data Writer cannot delete")
+    } else {
+        ("FHIR Data Reader", "or FHIR Data Contributor to write too")
+    };
+    // `<workspace>-<service>.fhir.azurehealthcareapis.com`: workspace names have no hyphen.
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("");
+    let (workspace, service) = host
+        .split('.')
+        .next()
+        .and_then(|first| first.split_once('-'))
+        .filter(|_| azure_fhir_host(url) == Some(AzureFhirHost::HealthDataServices))
+        .unwrap_or(("<workspace>", "<fhir-service>"));
+    format!(
+        "assign the app's service principal (object id {oid}, the token's `oid`) the role {role} ({other}) in the FHIR service's Access control (IAM), or run: az role assignment create --assignee-object-id {oid} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope $(az healthcareapis workspace fhir-service show --resource-group <resource-group> --workspace-name {workspace} --name {service} --query id -o tsv); a new assignment can take up to 5 minutes to apply (`fhircheck run --wait-for-access 5m` waits for it). Granting admin consent for API permissions does not give a client-credentials app data access"
+    )
 }
 
 /// Cause and fix for a FHIR answer that says something about access: 401, 403, 429.
@@ -351,6 +384,67 @@ pub fn http_answer(
         )),
         _ => None,
     }
+}
+
+/// Which Azure FHIR service a URL's host is shaped like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AzureFhirHost {
+    /// `https://<workspace>-<service>.fhir.azurehealthcareapis.com`: today's service.
+    HealthDataServices,
+    /// `https://<name>.azurehealthcareapis.com`: Azure API for FHIR, retired 30 September 2026.
+    ApiForFhir,
+}
+
+impl AzureFhirHost {
+    pub fn name(self) -> &'static str {
+        match self {
+            AzureFhirHost::HealthDataServices => "Azure Health Data Services FHIR service",
+            AzureFhirHost::ApiForFhir => "Azure API for FHIR (retired 30 September 2026)",
+        }
+    }
+}
+
+/// The Azure FHIR service a URL names, by its host's shape (global, US Government and China
+/// clouds alike).
+pub fn azure_fhir_host(url: &str) -> Option<AzureFhirHost> {
+    let host = url
+        .split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .split(['/', ':', '?'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let rest = [
+        "azurehealthcareapis.com",
+        "azurehealthcareapis.us",
+        "azurehealthcareapis.azure.cn",
+    ]
+    .iter()
+    .find_map(|d| host.strip_suffix(d))?
+    .strip_suffix('.')?;
+    if rest.ends_with(".fhir") {
+        Some(AzureFhirHost::HealthDataServices)
+    } else if !rest.is_empty() && !rest.contains('.') {
+        Some(AzureFhirHost::ApiForFhir)
+    } else {
+        None
+    }
+}
+
+/// A transport failure on a request to `url`: a retired Azure API for FHIR host that no longer
+/// resolves is said to be retired; everything else as [`transport`].
+pub fn transport_to(url: &str, msg: &str) -> Option<Diagnosis> {
+    if msg.contains("could not be resolved")
+        && azure_fhir_host(url) == Some(AzureFhirHost::ApiForFhir)
+    {
+        return Some(d(
+            "net.dns.retired",
+            "this is an Azure API for FHIR address (https://<name>.azurehealthcareapis.com): that service was retired on 30 September 2026 and its addresses no longer resolve",
+            "use the FHIR service of Azure Health Data Services that the data moved to: Azure portal > the Health Data Services workspace > the FHIR service > Overview > FHIR metadata endpoint (https://<workspace>-<service>.fhir.azurehealthcareapis.com, without /metadata), or `az healthcareapis workspace fhir-service list --resource-group <group> --workspace-name <workspace> -o table`; the token's resource (audience) changes with it",
+        ));
+    }
+    transport(msg)
 }
 
 /// Cause and fix for a transport failure message.

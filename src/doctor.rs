@@ -3,6 +3,8 @@
 //! turns it into findings with the pure functions of [`crate::diagnose`]. At the first blocking
 //! failure it stops and says which checks could not run.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -91,7 +93,7 @@ impl DoctorReport {
 /// What /metadata says, as a finding; `alternative` is a base URL that did answer, if one was found.
 pub fn metadata_finding(fhir: &str, ev: &Reply, alternative: Option<&str>) -> Finding {
     if let Some(e) = ev.error() {
-        let d = diagnose::transport(e);
+        let d = diagnose::transport_to(fhir, e);
         let mut f = Finding::new(
             "metadata",
             Status::Fail,
@@ -131,6 +133,9 @@ pub fn metadata_finding(fhir: &str, ev: &Reply, alternative: Option<&str>) -> Fi
             }
             if let Some(t) = token {
                 f = f.with("token endpoint (SMART oauth-uris)", t);
+            }
+            if let Some(host) = diagnose::azure_fhir_host(fhir) {
+                f = f.with("service", host.name());
             }
             f
         }
@@ -432,12 +437,14 @@ struct Anonymous {
 }
 
 /// Runs every check. `write` adds the create/delete probe.
+/// `notify` receives a line of progress while `--wait` waits for access.
 pub async fn run(
     plan: &Plan,
     profile: &str,
     vars: &Variables,
     ctx: &Context,
     write: bool,
+    notify: &dyn Fn(&str),
 ) -> DoctorReport {
     let fhir = plan
         .base_url(vars)
@@ -468,7 +475,7 @@ pub async fn run(
                 }
                 findings.push(f);
                 claims_checks(&anon, &token, step.endpoint.as_deref(), ctx, &mut findings).await;
-                access_checks(&anon.fhir, &token, write, ctx, &mut findings).await;
+                access_checks(&anon.fhir, &token, write, ctx, &mut findings, notify).await;
             }
         }
     }
@@ -631,6 +638,7 @@ async fn access_checks(
     write: bool,
     ctx: &Context,
     findings: &mut Findings,
+    notify: &dyn Fn(&str),
 ) {
     let oid = token
         .claims
@@ -638,9 +646,41 @@ async fn access_checks(
         .and_then(|c| c.str("oid"))
         .map(str::to_string);
     let bearer = Some(token.access.expose());
-    let read = exec::get(&format!("{fhir}/Patient?_count=1"), bearer, ctx).await;
+    let url = format!("{fhir}/Patient?_count=1");
+    let mut read = exec::get(&url, bearer, ctx).await;
+    let mut waited = None;
+    if let (Some(403), Some(limit)) = (read.status(), ctx.wait_for_access) {
+        let out = exec::Outgoing {
+            method: reqwest::Method::GET,
+            url: url.clone(),
+            headers: vec![("Accept".into(), "application/fhir+json".into())],
+            body: None,
+        };
+        let (r, w) = exec::wait_for_access(
+            &out,
+            bearer,
+            ctx,
+            limit,
+            read.map_err(|e| (e, Duration::ZERO)),
+            notify,
+        )
+        .await;
+        read = r.map_err(|(m, _)| m);
+        waited = Some(w);
+    }
     let read_ok = read.status().is_some_and(|s| (200..300).contains(&s));
-    findings.push(access_finding("read", "GET", &read, oid.as_deref()));
+    let mut f = access_finding("read", "GET", &read, oid.as_deref(), fhir);
+    if let Some(w) = waited {
+        f = f.with(
+            "waited",
+            if read_ok {
+                format!("access appeared after {} s of 403 answers: the role assignment was still propagating", w.as_secs().max(1))
+            } else {
+                format!("still 403 after waiting {} s (--wait)", w.as_secs())
+            },
+        );
+    }
+    findings.push(f);
     let f = if !write {
         Finding::new(
             "write",
@@ -680,7 +720,7 @@ async fn write_probe(
     let id = created
         .json()
         .and_then(|j| j.get("id").and_then(Value::as_str).map(str::to_string));
-    let mut f = access_finding("write", "POST", &created, oid);
+    let mut f = access_finding("write", "POST", &created, oid, fhir);
     if f.status != Status::Pass {
         return f;
     }
@@ -695,7 +735,7 @@ async fn write_probe(
         body: None,
     };
     let deleted: Reply = exec::send(&delete, bearer, ctx).await.map_err(|(m, _)| m);
-    let d = access_finding("write", "DELETE", &deleted, oid);
+    let d = access_finding("write", "DELETE", &deleted, oid, fhir);
     if d.status == Status::Pass {
         Finding::new(
             "write",
@@ -741,7 +781,14 @@ fn authority_of(endpoint: &str) -> Option<String> {
 }
 
 /// A probe's answer as a finding. Pure.
-pub fn access_finding(check: &str, method: &str, ev: &Reply, oid: Option<&str>) -> Finding {
+/// `fhir`: the FHIR base URL, for the role assignment command.
+pub fn access_finding(
+    check: &str,
+    method: &str,
+    ev: &Reply,
+    oid: Option<&str>,
+    fhir: &str,
+) -> Finding {
     let throttled = ev.as_ref().map_or(0, |a| a.retries);
     let note = |f: Finding| {
         if throttled > 0 {
@@ -794,13 +841,8 @@ pub fn access_finding(check: &str, method: &str, ev: &Reply, oid: Option<&str>) 
     }
     if let Some(d) = diagnose::http_answer(method, status, ev.header("www-authenticate"), &issues) {
         let mut fix = d.fix;
-        if status == 403 {
-            if let Some(oid) = oid {
-                fix = fix.replace(
-                    "the token's `oid` claim",
-                    &format!("{oid} (the token's `oid`)"),
-                );
-            }
+        if let (403, Some(oid), true) = (status, oid, d.check.starts_with("fhir.forbidden")) {
+            fix = diagnose::role_fix(oid, fhir, method != "GET");
         }
         f = f.because(d.cause, fix);
     }
@@ -852,16 +894,68 @@ mod tests {
         );
         assert_eq!(f.status, Status::Fail);
         assert!(f.cause.unwrap().contains("does not resolve"));
+        // An Azure API for FHIR address that no longer resolves: retired, and where to look now.
+        let f = metadata_finding(
+            "https://contoso-fhir.azurehealthcareapis.com",
+            &Err("the host name could not be resolved (dns)".into()),
+            None,
+        );
+        assert!(f.cause.unwrap().contains("retired on 30 September 2026"));
+        assert!(f.fix.unwrap().contains("fhir.azurehealthcareapis.com"));
+        let f = metadata_finding(
+            "https://ws-fhir1.fhir.azurehealthcareapis.com",
+            &http(200, cap, &[]),
+            None,
+        );
+        assert!(f
+            .evidence
+            .iter()
+            .any(|(k, v)| k == "service" && v == "Azure Health Data Services FHIR service"));
+    }
+
+    #[test]
+    fn azure_fhir_host_shapes() {
+        use diagnose::{azure_fhir_host, AzureFhirHost::*};
+        for (url, want) in [
+            (
+                "https://ws-fhir1.fhir.azurehealthcareapis.com",
+                Some(HealthDataServices),
+            ),
+            (
+                "https://ws-fhir1.fhir.azurehealthcareapis.us/",
+                Some(HealthDataServices),
+            ),
+            (
+                "https://contoso.azurehealthcareapis.com/Patient",
+                Some(ApiForFhir),
+            ),
+            (
+                "https://contoso.azurehealthcareapis.azure.cn:443",
+                Some(ApiForFhir),
+            ),
+            ("https://azurehealthcareapis.com", None),
+            ("https://fhir.example.org/r4", None),
+            ("https://a.b.azurehealthcareapis.com", None),
+        ] {
+            assert_eq!(azure_fhir_host(url), want, "{url}");
+        }
     }
 
     #[test]
     fn forbidden_names_the_object_id() {
         let oo = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","diagnostics":"Authorization failed."}]}"#;
-        let f = access_finding("read", "GET", &http(403, oo, &[]), Some("oid-1"));
+        let f = access_finding(
+            "read",
+            "GET",
+            &http(403, oo, &[]),
+            Some("oid-1"),
+            "https://ws-svc-1.fhir.azurehealthcareapis.com",
+        );
         assert_eq!(f.status, Status::Fail);
         let fix = f.fix.unwrap();
         assert!(
-            fix.contains("object id is oid-1")
+            fix.contains("object id oid-1")
+                && fix.contains("--workspace-name ws --name svc-1")
                 && fix.contains("5 minutes")
                 && fix.contains("admin consent"),
             "{fix}"
@@ -870,7 +964,7 @@ mod tests {
         if let Ok(a) = throttled.as_mut() {
             a.retries = 2;
         }
-        let f = access_finding("read", "GET", &throttled, None);
+        let f = access_finding("read", "GET", &throttled, None, "https://f");
         assert_eq!(f.status, Status::Warn);
         assert!(f.evidence[0].1.contains("not an access problem"));
     }

@@ -795,12 +795,33 @@ impl Checker<'_> {
         })
     }
 
+    /// A value that renders now with a placeholder left from an example (`<workspace>`).
+    fn placeholder_problem(&self, place: &str, template: &str) -> Option<Problem> {
+        let full = match self.vars.render(template) {
+            Ok(r) if !r.secret => r.text,
+            _ => return None,
+        };
+        let found = crate::text::placeholder(&full)?;
+        Some(Problem {
+            place: place.to_string(),
+            message: format!(
+                "`{}` still holds the placeholder `{found}`",
+                crate::secret::redact(&full)
+            ),
+            hint: Some("replace the placeholder with your own value (for the FHIR URL: Azure portal > the FHIR service > Overview > FHIR metadata endpoint, without /metadata)".into()),
+        })
+    }
+
     /// A URL that renders now to something no request can be sent to.
     fn url_problem(&self, place: &str, url: &str) -> Option<Problem> {
         let url = self.vars.render(url).ok()?.text;
         let full = join_url(self.base.as_deref(), &url);
-        if self.base.is_none() && self.has_base {
-            // The base URL does not render: that problem is reported once, on `base_url`.
+        let base_placeholder = self
+            .base
+            .as_deref()
+            .is_some_and(|b| crate::text::placeholder(b).is_some());
+        if (self.base.is_none() && self.has_base) || base_placeholder {
+            // The base URL does not render, or holds a placeholder: reported once, on `base_url`.
             return None;
         }
         let e = reqwest::Url::parse(&full).err()?;
@@ -824,7 +845,10 @@ impl Checker<'_> {
         let place = |what: &str| format!("{}{what}", r.place);
         let mut p = self.check(&place(".url"), &r.url, later);
         if p.is_empty() {
-            p.extend(self.url_problem(&place(".url"), &r.url));
+            p.extend(
+                self.placeholder_problem(&place(".url"), &r.url)
+                    .or_else(|| self.url_problem(&place(".url"), &r.url)),
+            );
         }
         for (k, v) in &r.headers {
             p.extend(self.check(&place(&format!(".headers.{k}")), k, later));
@@ -894,6 +918,14 @@ impl Checker<'_> {
         for t in profile.extra_params.values() {
             problems.extend(self.check(&format!("{place}.extra_params"), t, &self.all_captured));
         }
+        if problems.is_empty() {
+            problems.extend(
+                fields
+                    .into_iter()
+                    .flatten()
+                    .find_map(|t| self.placeholder_problem(&place, t)),
+            );
+        }
         if problems.is_empty() && !uses_capture {
             let base = plan.base_url(self.vars);
             if let Err(e) = crate::auth::resolve(name, profile, self.vars, base.as_deref(), env) {
@@ -923,6 +955,9 @@ pub fn preflight(plan: &Plan, vars: &Variables, env: &HashMap<String, String>) -
     let mut problems = Vec::new();
     if let Some(b) = &plan.collection.base_url {
         problems.extend(checker.check("base_url", b, &HashSet::new()));
+        if problems.is_empty() {
+            problems.extend(checker.placeholder_problem("base_url", b));
+        }
     }
     let mut used_profiles: Vec<&str> = Vec::new();
     for (r, later) in plan.requests.iter().zip(captured_names(plan)) {

@@ -122,6 +122,15 @@ fn request_line(r: &RequestStep, style: &Style) -> String {
         }
     }
     line.push('\n');
+    if let Some(ms) = r.waited_for_access_ms {
+        let secs = ms.div_ceil(1000);
+        let note = if r.status == Some(403) {
+            format!("        still 403 after waiting {secs} s for access (--wait-for-access)\n")
+        } else {
+            format!("        access appeared after {secs} s of 403 answers: the role assignment was still propagating\n")
+        };
+        line.push_str(&style.paint(Tone::Skip, &note));
+    }
     for hop in &r.redirects {
         line.push_str(&style.paint(Tone::Dim, &format!("        redirected: {hop}\n")));
     }
@@ -243,6 +252,10 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
         out.push('\n');
         out.push_str(&failures);
     }
+    if let Some(note) = propagation_note(result) {
+        out.push('\n');
+        out.push_str(&style.paint(Tone::Skip, &note));
+    }
     out.push('\n');
     let verdict = match result.exit_code() {
         crate::exit::ExitCode::Success => style.paint(
@@ -275,6 +288,44 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
     out.push_str(&verdict);
     out.push('\n');
     out
+}
+
+/// A request answered 403 and the same method and path answered 2xx later in the run: access
+/// changed while it ran, as it does while a new role assignment propagates.
+pub fn propagation_note(result: &RunResult) -> Option<String> {
+    for c in &result.collections {
+        let requests: Vec<&RequestStep> = c
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Request(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let key = |r: &RequestStep| {
+            (
+                r.method.clone(),
+                path_of(&r.url).split('?').next().unwrap_or("").to_string(),
+            )
+        };
+        for (i, r) in requests.iter().enumerate() {
+            if r.status != Some(403) {
+                continue;
+            }
+            let later = requests[i + 1..]
+                .iter()
+                .find(|l| key(l) == key(r) && l.status.is_some_and(|s| (200..300).contains(&s)));
+            if let Some(l) = later {
+                return Some(format!(
+                    "access changed during the run: {} {} answered 403, then {}: a role assignment was still propagating (it can take up to 5 minutes); `--wait-for-access 5m` waits for it\n",
+                    r.method,
+                    key(r).1,
+                    l.status.unwrap_or_default()
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// One row per run (collection × environment), when there are several.
@@ -446,7 +497,8 @@ fn diagnosis_text(d: &diagnose::Diagnosis, style: &Style) -> String {
 }
 
 /// The doctor's checklist.
-pub fn doctor(r: &crate::doctor::DoctorReport, style: &Style) -> String {
+/// `quiet`: only the findings that failed or warned, and the verdict.
+pub fn doctor(r: &crate::doctor::DoctorReport, style: &Style, quiet: bool) -> String {
     use crate::diagnose::Status;
     let mut out = format!(
         "{}\n  FHIR service   {}\n  auth profile   {}{}\n\n",
@@ -459,7 +511,17 @@ pub fn doctor(r: &crate::doctor::DoctorReport, style: &Style) -> String {
             format!(" ({})", r.method)
         }
     );
-    out.push_str(&findings(&r.findings, style));
+    if quiet {
+        let shown: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Fail | Status::Warn))
+            .cloned()
+            .collect();
+        out.push_str(&findings(&shown, style));
+    } else {
+        out.push_str(&findings(&r.findings, style));
+    }
     let count = |s: Status| r.findings.iter().filter(|f| f.status == s).count();
     let (failed, warned) = (count(Status::Fail), count(Status::Warn));
     out.push('\n');
@@ -514,4 +576,72 @@ pub fn findings(list: &[crate::diagnose::Finding], style: &Style) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::{CollectionResult, Outcome};
+
+    fn request(method: &str, url: &str, status: u16) -> Step {
+        Step::Request(RequestStep {
+            name: format!("{method} {url}"),
+            folders: vec![],
+            method: method.into(),
+            url: url.into(),
+            status: Some(status),
+            duration_ms: 1,
+            outcome: if status < 400 {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            },
+            assertions: vec![],
+            issues: vec![],
+            challenge: None,
+            captures: vec![],
+            cleanup: false,
+            script_tests: false,
+            retries: 0,
+            waited_for_access_ms: None,
+            redirects: vec![],
+        })
+    }
+
+    fn run(steps: Vec<Step>) -> RunResult {
+        RunResult {
+            collections: vec![CollectionResult {
+                name: "c".into(),
+                source: "c.json".into(),
+                steps,
+                duration_ms: 1,
+            }],
+            started_at: 0,
+            interrupted: None,
+            duration_ms: 1,
+        }
+    }
+
+    #[test]
+    fn a_403_that_turns_into_200_is_a_propagating_assignment() {
+        let note = propagation_note(&run(vec![
+            request("GET", "https://f/Patient?_count=1", 403),
+            request("POST", "https://f/Patient", 403),
+            request("GET", "https://f/Patient?name=x", 200),
+        ]))
+        .unwrap();
+        assert!(
+            note.contains("GET /Patient answered 403, then 200"),
+            "{note}"
+        );
+        // A read-only client: writes 403, reads 200, never the same request both ways.
+        assert_eq!(
+            propagation_note(&run(vec![
+                request("GET", "https://f/Patient", 200),
+                request("POST", "https://f/Patient", 403),
+                request("GET", "https://f/Patient", 200),
+            ])),
+            None
+        );
+    }
 }

@@ -96,6 +96,9 @@ pub struct RequestStep {
     /// Attempts answered 429/503 and retried before the one reported (`--retry`).
     #[serde(default)]
     pub retries: u32,
+    /// `--wait-for-access`: how long this request was retried while it answered 403, waiting
+    /// for a new role assignment to apply.
+    pub waited_for_access_ms: Option<u64>,
     /// The redirects on the way to the answer reported, as "302 to URL".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redirects: Vec<String>,

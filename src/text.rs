@@ -28,6 +28,27 @@ fn unsafe_char(c: char) -> bool {
 
 /// `s` cut to `max` characters, with an ellipsis when cut. Secrets are masked before the cut,
 /// so a cut can never leave part of one behind; control characters are made harmless.
+/// A placeholder left unfilled from an example, like `<workspace>` or `<Directory (tenant) ID>`:
+/// the first `<…>` that holds a letter and no markup-like characters.
+pub fn placeholder(s: &str) -> Option<&str> {
+    let mut rest = s;
+    while let Some(start) = rest.find('<') {
+        let after = &rest[start + 1..];
+        let end = after.find('>')?;
+        let inner = &after[..end];
+        if !inner.is_empty()
+            && inner.len() <= 60
+            && inner.trim() == inner
+            && inner.chars().any(char::is_alphabetic)
+            && !inner.contains(['<', '/', '=', '"'])
+        {
+            return Some(&rest[start..start + end + 2]);
+        }
+        rest = after;
+    }
+    None
+}
+
 pub fn shorten(s: &str, max: usize) -> String {
     let s = crate::secret::redact(s);
     let s = clean(&s);
@@ -52,5 +73,26 @@ mod tests {
         );
         assert_eq!(clean("nul\0"), "nul\u{fffd}");
         assert_eq!(shorten("\x1babc", 2), "\u{fffd}a…");
+    }
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    #[test]
+    fn finds_unfilled_placeholders_only() {
+        use super::placeholder;
+        assert_eq!(
+            placeholder("https://<workspace>-<service>.fhir.azurehealthcareapis.com"),
+            Some("<workspace>")
+        );
+        assert_eq!(
+            placeholder("<Directory (tenant) ID>"),
+            Some("<Directory (tenant) ID>")
+        );
+        assert_eq!(placeholder("https://fhir.example.org/r4"), None);
+        assert_eq!(placeholder("a < b > c"), None);
+        assert_eq!(placeholder("<div xmlns=\"x\">"), None);
+        assert_eq!(placeholder("</b>"), None);
+        assert_eq!(placeholder("<"), None);
     }
 }

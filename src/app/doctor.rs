@@ -16,12 +16,14 @@ pub(super) fn doctor(a: DoctorArgs, cfg: &Config) -> Outcome {
         tracer: setup::tracer(a.verbose),
         retries: DOCTOR_RETRIES,
         allow_http: a.allow_http,
+        wait_for_access: a.wait,
         ..ContextSetup::simple(Duration::from_secs(a.timeout))
     }
     .build(cfg)?;
     let rt = super::runtime()?;
+    let notify = |m: &str| super::trace_out(&format!("waiting for access: {m}\n"));
     let report = rt.block_on(crate::doctor::run(
-        &s.plan, &s.profile, &s.vars, &ctx, a.write,
+        &s.plan, &s.profile, &s.vars, &ctx, a.write, &notify,
     ));
     if a.json {
         out(&format!(
@@ -29,7 +31,11 @@ pub(super) fn doctor(a: DoctorArgs, cfg: &Config) -> Outcome {
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ));
     } else {
-        out(&crate::report::doctor(&report, &cfg.style(a.color)));
+        out(&crate::report::doctor(
+            &report,
+            &cfg.style(a.color),
+            a.quiet,
+        ));
     }
     Ok(report.exit_code())
 }

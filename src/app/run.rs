@@ -208,6 +208,7 @@ impl RunSetup {
             max_body: a.max_body,
             follow_cross_origin: a.follow_cross_origin,
             allow_http: a.allow_http,
+            wait_for_access: a.wait_for_access,
         }
         .build(cfg)?;
         Ok(RunSetup {
@@ -332,6 +333,13 @@ impl Printer<'_> {
                 }
             }
             Event::CollectionFinished { run } => self.finished(run),
+            Event::Waiting { message, .. } => {
+                // Progress, not part of the report: stderr, one line per attempt.
+                if self.live.progress {
+                    eprint!("\r\x1b[2K");
+                }
+                super::trace_out(&format!("waiting for access: {message}\n"));
+            }
         }
     }
 }

@@ -376,6 +376,7 @@ pub(super) struct ContextSetup {
     pub max_body: u64,
     pub follow_cross_origin: bool,
     pub allow_http: bool,
+    pub wait_for_access: Option<Duration>,
 }
 
 impl ContextSetup {
@@ -390,6 +391,7 @@ impl ContextSetup {
             max_body: crate::http::DEFAULT_MAX_BODY,
             follow_cross_origin: false,
             allow_http: false,
+            wait_for_access: None,
         }
     }
 
@@ -417,6 +419,7 @@ impl ContextSetup {
             retries: self.retries,
             follow_cross_origin: self.follow_cross_origin,
             allow_http: self.allow_http,
+            wait_for_access: self.wait_for_access,
             interrupted: Default::default(),
         })
     }

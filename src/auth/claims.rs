@@ -74,10 +74,14 @@ impl Claims {
                 // Scope-based tokens (SMART, most OAuth2 servers) carry permissions in `scope`.
                 let scoped = self.claims.contains_key("scope") || self.claims.contains_key("scp");
                 if *k == "roles" && !scoped {
-                    out.push((
-                        "roles".into(),
-                        "(none: no application roles in the token)".into(),
-                    ));
+                    // Entra tokens carry `tid`: Azure's FHIR services grant data access by Azure
+                    // role assignment, which is not in the token.
+                    let text = if self.claims.contains_key("tid") {
+                        "(none; as expected: Azure FHIR data roles are Azure role assignments, checked by the service, not app roles in the token)"
+                    } else {
+                        "(none: no application roles in the token)"
+                    };
+                    out.push(("roles".into(), text.into()));
                 }
                 continue;
             };

@@ -242,7 +242,10 @@ impl Fields<'_> {
         if let Some(v) = self.given(field, t)? {
             return Ok(v.trim().to_string());
         }
-        if let Some(v) = var.and_then(|var| self.env_var(var)) {
+        if let Some((var, v)) = var.and_then(|var| self.env_var(var).map(|v| (var, v))) {
+            if let Some(p) = crate::text::placeholder(v) {
+                return Err(self.invalid(format!("the environment variable {var} still holds the placeholder `{p}`: set it to your own value")));
+            }
             return Ok(v.trim().to_string());
         }
         Err(ProfileError::Missing {

@@ -23,7 +23,7 @@ pub mod tokens;
 
 use send::check_headers;
 pub use send::plain_http_refusal;
-pub use send::{get, send};
+pub use send::{get, send, wait_for_access};
 pub use tokens::{acquire, token_step, Tokens};
 
 /// What a run needs from outside: built once by the configuration step.
@@ -43,6 +43,8 @@ pub struct Context {
     pub follow_cross_origin: bool,
     /// `--allow-http`: send credentials over plain HTTP to hosts other than this machine.
     pub allow_http: bool,
+    /// `--wait-for-access`: how long to retry the first authorised request while it answers 403.
+    pub wait_for_access: Option<std::time::Duration>,
     /// Set to the signal's number when Ctrl-C or SIGTERM arrives: no new request is sent, the
     /// cleanup requests still are.
     pub interrupted: Arc<std::sync::atomic::AtomicI32>,
@@ -111,6 +113,7 @@ impl StepLabel {
             cleanup: self.cleanup,
             script_tests: self.script_tests,
             retries: 0,
+            waited_for_access_ms: None,
             redirects: vec![],
         }
     }
@@ -206,6 +209,10 @@ pub enum Event<'a> {
     CollectionFinished {
         run: usize,
     },
+    /// `--wait-for-access` is waiting: a line of progress.
+    Waiting {
+        message: &'a str,
+    },
 }
 
 /// Runs every driver, `jobs` at a time on this thread, and returns the one run result with the
@@ -279,6 +286,11 @@ async fn run_one(
     });
     let mut steps: Vec<Step> = Vec::new();
     let mut tokens = Tokens::default();
+    let notify = |message: &str| emit(Event::Waiting { message });
+    let mut access = Access {
+        seen: false,
+        notify: &notify,
+    };
     let mut bailed = false;
     let mut sent = 0usize;
     let mut stopped = false;
@@ -298,7 +310,15 @@ async fn run_one(
                     tokio::time::sleep(driver.delay()).await;
                 }
                 sent += 1;
-                exchange(driver, &mut tokens, &label, token.as_ref(), ctx).await
+                exchange(
+                    driver,
+                    &mut tokens,
+                    &label,
+                    token.as_ref(),
+                    ctx,
+                    &mut access,
+                )
+                .await
             }
         };
         for step in new_steps {
@@ -328,6 +348,7 @@ async fn exchange(
     label: &StepLabel,
     token: Option<&TokenNeed>,
     ctx: &Context,
+    access: &mut Access<'_>,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
     let mut bearer = None;
@@ -365,9 +386,38 @@ async fn exchange(
         steps.push(label.errored(&why, 0));
         return steps;
     }
-    match send(&out, bearer.as_ref().map(|t| t.expose()), ctx).await {
+    let bearer = bearer.as_ref().map(|t| t.expose());
+    let mut result = send(&out, bearer, ctx).await;
+    let mut waited = None;
+    if let (Ok(a), Some(limit), Some(_)) = (&result, ctx.wait_for_access, bearer) {
+        if a.status == 403 && !access.seen {
+            let (r, w) =
+                send::wait_for_access(&out, bearer, ctx, limit, result, access.notify).await;
+            result = r;
+            waited = Some(millis(w));
+        }
+    }
+    if let (Ok(a), Some(_)) = (&result, bearer) {
+        access.seen |= a.status != 403 && a.status != 401;
+    }
+    match result {
         Err((message, duration)) => steps.push(label.errored(&message, millis(duration))),
-        Ok(answer) => steps.extend(driver.judge(&label, &answer, ctx)),
+        Ok(answer) => {
+            let mut judged = driver.judge(&label, &answer, ctx);
+            if let Some(Step::Request(r)) =
+                judged.iter_mut().find(|s| matches!(s, Step::Request(_)))
+            {
+                r.waited_for_access_ms = waited;
+            }
+            steps.extend(judged);
+        }
     }
     steps
+}
+
+/// Whether an authorised request of this run has been let in yet (`--wait-for-access` waits
+/// only before that), and where the waiting is told.
+pub(crate) struct Access<'a> {
+    seen: bool,
+    notify: &'a dyn Fn(&str),
 }

@@ -66,6 +66,41 @@ pub async fn send(
     }
 }
 
+/// `--wait-for-access`: `first` answered 403 before any authorised request of the run got in;
+/// resend it, 1 s, 2 s, 4 s… (at most 15 s) apart, while it answers 403 and `limit` has not
+/// passed. A new role assignment takes minutes to apply. Returns the last answer and how long
+/// the waiting took.
+pub async fn wait_for_access(
+    out: &Outgoing,
+    bearer: Option<&str>,
+    ctx: &Context,
+    limit: Duration,
+    first: Result<Answer, (String, Duration)>,
+    notify: &dyn Fn(&str),
+) -> (Result<Answer, (String, Duration)>, Duration) {
+    let started = std::time::Instant::now();
+    let mut interval = Duration::from_secs(1);
+    let mut last = first;
+    loop {
+        let waited = started.elapsed();
+        let forbidden = matches!(&last, Ok(a) if a.status == 403);
+        let interrupted = ctx.interrupted.load(std::sync::atomic::Ordering::SeqCst) != 0;
+        if !forbidden || waited >= limit || interrupted {
+            return (last, waited);
+        }
+        notify(&format!(
+            "{} {}: 403, waiting for the role assignment to apply ({} s of {} s; a new assignment can take up to 5 minutes)",
+            out.method,
+            redact(&out.url),
+            waited.as_secs(),
+            limit.as_secs()
+        ));
+        tokio::time::sleep(interval.min(limit - waited)).await;
+        interval = (interval * 2).min(Duration::from_secs(15));
+        last = send(out, bearer, ctx).await;
+    }
+}
+
 /// A GET with `Accept: application/fhir+json` and an optional bearer token, through the same
 /// path as every request (retries, tracing).
 pub async fn get(url: &str, bearer: Option<&str>, ctx: &Context) -> crate::http::Reply {

@@ -103,6 +103,9 @@ pub struct JsonRequest {
     pub cleanup: bool,
     /// Attempts answered 429/503 and retried first (`--retry`).
     pub retries: u32,
+    /// `--wait-for-access`: milliseconds this request was retried while it answered 403.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_for_access_ms: Option<u64>,
     /// Redirects on the way to the answer, as "302 to URL"; the last one says when it was not
     /// followed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -214,6 +217,7 @@ pub fn build(result: &RunResult) -> JsonReport {
                             diagnosis: diagnose::request_with_claims(r, claims),
                             cleanup: r.cleanup,
                             retries: r.retries,
+                            waited_for_access_ms: r.waited_for_access_ms,
                             redirects: r.redirects.clone(),
                         })
                     }

@@ -227,6 +227,7 @@ pub fn authorize(
         .role_assignments
         .iter()
         .filter(|a| a.principal_id.eq_ignore_ascii_case(oid))
+        .filter(|a| st.started.elapsed().as_secs() >= a.applies_after_seconds)
     {
         let p = role_permissions(&a.role);
         read |= p.read;

@@ -26,6 +26,8 @@ pub struct SandboxState {
     pub store: Mutex<fhir::Store>,
     pub clock: Clock,
     pub started_at: i64,
+    /// When it started, for role assignments that apply later.
+    pub started: std::time::Instant,
     data_requests: AtomicU64,
     /// Client assertion ids already used: a replayed assertion is refused.
     pub seen_jti: Mutex<std::collections::HashSet<String>>,
@@ -185,6 +187,7 @@ pub async fn start(opts: Options) -> Result<Running, SandboxError> {
         regs,
         store: Mutex::new(fhir::Store::default()),
         started_at: opts.clock.now(),
+        started: std::time::Instant::now(),
         clock: opts.clock,
         data_requests: AtomicU64::new(0),
         seen_jti: Mutex::new(Default::default()),

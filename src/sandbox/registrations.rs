@@ -78,6 +78,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "the token service's clock is 2 hours behind: tokens arrive expired, 401",
     ),
     (
+        "new-role",
+        "the FHIR Data Contributor role was assigned just now: data calls answer 403 for the first 4 seconds",
+    ),
+    (
         "throttled",
         "the FHIR service answers every other data request with 429 and Retry-After",
     ),
@@ -258,6 +262,14 @@ pub struct RoleAssignment {
     pub principal_id: String,
     /// FHIR Data Reader, FHIR Data Writer or FHIR Data Contributor (name or role definition id).
     pub role: String,
+    /// Seconds after the sandbox starts before the assignment applies: a new assignment
+    /// propagates for minutes in Azure.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub applies_after_seconds: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -373,9 +385,9 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
             resource_app: FHIR_APP_ID.into(),
         },
         role_assignments: vec![
-            RoleAssignment { principal_id: CLIENT_OID.into(), role: CONTRIBUTOR.into() },
-            RoleAssignment { principal_id: MI_OID.into(), role: CONTRIBUTOR.into() },
-            RoleAssignment { principal_id: MI_USER_OID.into(), role: READER.into() },
+            RoleAssignment { principal_id: CLIENT_OID.into(), role: CONTRIBUTOR.into(), applies_after_seconds: 0 },
+            RoleAssignment { principal_id: MI_OID.into(), role: CONTRIBUTOR.into(), applies_after_seconds: 0 },
+            RoleAssignment { principal_id: MI_USER_OID.into(), role: READER.into(), applies_after_seconds: 0 },
         ],
         smart_clients: vec![SmartClient {
             client_id: SMART_CLIENT_ID.into(),
@@ -426,6 +438,11 @@ pub fn scenario(name: &str, base: &str) -> Option<Registrations> {
         }
         "expired-token" => r.token_clock_offset_seconds = -2 * 3600,
         "throttled" => r.throttle = true,
+        "new-role" => r
+            .role_assignments
+            .iter_mut()
+            .filter(|a| a.principal_id == CLIENT_OID)
+            .for_each(|a| a.applies_after_seconds = 4),
         _ => {}
     }
     Some(r)

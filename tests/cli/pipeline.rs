@@ -282,3 +282,110 @@ fn the_chain_takes_the_first_available_credential() {
         ran.stdout
     );
 }
+
+/// Right after a role assignment: `--wait-for-access` retries the first authorised request while
+/// it answers 403, says so on stderr, and the step says how long access took to appear.
+#[test]
+fn wait_for_access_rides_out_a_propagating_role_assignment() {
+    let t = Target::start("new-role");
+    let env = t.env_file.to_str().unwrap();
+    let ran = crate::fhircheck(&["run", "-e", env, "--wait-for-access", "30s"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("waiting for access: GET"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stdout.contains("access appeared after")
+            && ran
+                .stdout
+                .contains("the role assignment was still propagating"),
+        "{}",
+        ran.stdout
+    );
+    let t = Target::start("new-role");
+    let env = t.env_file.to_str().unwrap();
+    let ran = crate::fhircheck(&["doctor", "-e", env, "--wait", "30s"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("access appeared after"),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// Without waiting, the 403's fix names the service principal's object id and a ready command.
+#[test]
+fn the_no_role_fix_names_the_object_id_and_a_command() {
+    let t = Target::start("no-role");
+    let env = t.env_file.to_str().unwrap();
+    let ran = crate::fhircheck(&["run", "-e", env, "-q"]);
+    assert_eq!(ran.code, 1);
+    assert!(
+        ran.stdout.contains(&format!(
+            "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal",
+            reg::CLIENT_OID
+        )),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("--wait-for-access"), "{}", ran.stdout);
+    // doctor -q: what failed, and the verdict.
+    let ran = crate::fhircheck(&["doctor", "-e", env, "-q"]);
+    assert_eq!(ran.code, 1);
+    assert!(ran.stdout.contains("FAIL  read"), "{}", ran.stdout);
+    assert!(!ran.stdout.contains("PASS"), "{}", ran.stdout);
+    snap!("doctor_quiet_no_role", ran.stdout);
+}
+
+/// Values left as the example's placeholders are named before anything is sent.
+#[test]
+fn placeholders_left_in_settings_are_named() {
+    let ran = run_in_empty(
+        &["run"],
+        &[(
+            "FHIR_URL".to_string(),
+            "https://<workspace>-<fhir-service>.fhir.azurehealthcareapis.com".to_string(),
+        )],
+        &[],
+    );
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("still holds the placeholder `<workspace>`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.stderr.contains("international domain"),
+        "{}",
+        ran.stderr
+    );
+    let ran = run_in_empty(
+        &["run"],
+        &[
+            (
+                "FHIR_URL".to_string(),
+                "https://ws-fhir.fhir.azurehealthcareapis.com".to_string(),
+            ),
+            (
+                "AZURE_TENANT_ID".to_string(),
+                "<Directory (tenant) ID>".to_string(),
+            ),
+            ("AZURE_CLIENT_ID".to_string(), reg::CLIENT_ID.to_string()),
+            (
+                "AZURE_CLIENT_SECRET".to_string(),
+                reg::SECRET_VALUE.to_string(),
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("AZURE_TENANT_ID still holds the placeholder `<Directory (tenant) ID>`"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -73,7 +73,8 @@ fn broken_registrations_get_the_native_diagnosis() {
     let ran = run_legacy(&t, &["-q"]);
     assert_eq!(ran.code, 1);
     assert!(
-        ran.stdout.contains("assign the role FHIR Data Contributor"),
+        ran.stdout
+            .contains("az role assignment create --assignee-object-id"),
         "{}",
         ran.stdout
     );

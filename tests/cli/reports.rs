@@ -223,7 +223,7 @@ fn html_report_renders_in_chromium() {
         dom.contains("data-check=\"fhir.forbidden.read\""),
         "its diagnosis is shown"
     );
-    assert!(dom.contains("assign the role FHIR Data Contributor"));
+    assert!(dom.contains("az role assignment create --assignee-object-id"));
     let status = Command::new(chromium)
         .args(common)
         .arg(format!("--user-data-dir={}", profile.path().display()))

@@ -62,6 +62,12 @@ fn wrong_tenant() {
 fn expired_token() {
     scenario("expired-token", 1);
 }
+/// Without waiting, a role assignment that has not applied yet is a 403 like no role at all
+/// (`pipeline::wait_for_access_rides_out_a_propagating_role_assignment` waits for it).
+#[test]
+fn new_role() {
+    scenario("new-role", 1);
+}
 #[test]
 fn throttled() {
     scenario("throttled", 1);
@@ -81,6 +87,7 @@ fn every_scenario_has_a_test() {
         "audience-trailing-slash",
         "wrong-tenant",
         "expired-token",
+        "new-role",
         "throttled",
     ];
     assert_eq!(fhircheck::sandbox::registrations::scenario_names(), tested);
