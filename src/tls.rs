@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn reads_subject_and_issuer_and_survives_garbage() {
         use base64::Engine;
-        let pem = include_str!("../fixtures/certs/sandbox-client.crt");
+        let pem = include_str!("sandbox/credentials/sandbox-client.crt");
         let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         let der = base64::engine::general_purpose::STANDARD
             .decode(body)

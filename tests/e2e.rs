@@ -41,7 +41,7 @@ impl Issuer {
         let mut child = Command::new("node")
             .arg(dir.join("issuer.mjs"))
             .arg(audience)
-            .arg(root().join("fixtures/certs/smart-client.jwks.json"))
+            .arg(root().join("src/sandbox/credentials/smart-client.jwks.json"))
             .args(others)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -211,7 +211,7 @@ fn federated_credentials(base: &str) -> Vec<FederatedCredential> {
 
 /// The public part of the sandbox's test client certificate; its key is in
 /// `fixtures/certs/sandbox-client.pem`, published on purpose.
-pub const CLIENT_CERTIFICATE: &str = include_str!("../../fixtures/certs/sandbox-client.crt");
+pub const CLIENT_CERTIFICATE: &str = include_str!("credentials/sandbox-client.crt");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,7 +248,7 @@ pub struct SmartClient {
 
 pub const SMART_CLIENT_ID: &str = "fhircheck-smart-backend";
 /// The public keys of `fixtures/certs/smart-rs384.pem` and `smart-es384.pem`.
-pub const SMART_JWKS: &str = include_str!("../../fixtures/certs/smart-client.jwks.json");
+pub const SMART_JWKS: &str = include_str!("credentials/smart-client.jwks.json");
 
 pub const MI_CLIENT_ID: &str = "7d1e2c3b-4a5f-4e6d-9c8b-1a2b3c4d5e6f";
 pub const MI_OID: &str = "b7c6d5e4-f3a2-4b1c-8d9e-0f1a2b3c4d5e";

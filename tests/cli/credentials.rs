@@ -185,7 +185,7 @@ fn bad_certificate_files_are_usage_errors() {
     let t = Target::start("healthy");
     let env = t.env_file.to_str().unwrap();
     for (file, says) in [
-        ("fixtures/certs/sandbox-client.crt", "no private key"),
+        ("src/sandbox/credentials/sandbox-client.crt", "no private key"),
         (
             "fixtures/certs/missing.pem",
             "cannot read the certificate file",
@@ -586,7 +586,7 @@ fn smart_private_keys_as_jwk_and_jwks() {
             "the JWKS has no private key with kid `not-a-kid` (it has: fhircheck-smart-rs384, fhircheck-smart-es384)",
         ),
         (
-            "fixtures/certs/smart-client.jwks.json",
+            "src/sandbox/credentials/smart-client.jwks.json",
             "fhircheck-smart-es384",
             "the JWKS holds only public keys",
         ),
