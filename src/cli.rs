@@ -14,7 +14,7 @@ client-credentials issuer), shows the claims the FHIR server will look at, runs 
 a collection with their checks, and explains each failure with its cause and fix.
 
 Try it with no Azure subscription:  fhircheck demo
-Then against your FHIR service:     fhircheck run collections/azure-fhir-smoke.json -e my.env.json";
+Then against your FHIR service:     FHIR_URL=… AZURE_TENANT_ID=… AZURE_CLIENT_ID=… fhircheck run";
 
 #[derive(Debug, Parser)]
 #[command(name = "fhircheck", version, about = ABOUT, long_about = LONG_ABOUT, after_help = crate::exit::HELP)]
