@@ -282,7 +282,7 @@ pub fn role_fix(oid: &str, url: &str, writes: bool) -> String {
         .filter(|_| azure_fhir_host(url) == Some(AzureFhirHost::HealthDataServices))
         .unwrap_or(("<workspace>", "<fhir-service>"));
     format!(
-        "assign the app's service principal (object id {oid}, the token's `oid`) the role {role} ({other}) in the FHIR service's Access control (IAM), or run: az role assignment create --assignee-object-id {oid} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope $(az healthcareapis workspace fhir-service show --resource-group <resource-group> --workspace-name {workspace} --name {service} --query id -o tsv); a new assignment can take up to 5 minutes to apply (`fhircheck run --wait-for-access 5m` waits for it). Granting admin consent for API permissions does not give a client-credentials app data access"
+        "assign the app's service principal (object id {oid}, the token's `oid`) the role {role} ({other}) in the FHIR service's Access control (IAM), or run: `az role assignment create --assignee-object-id {oid} --assignee-principal-type ServicePrincipal --role \"{role}\" --scope $(az healthcareapis workspace fhir-service show --resource-group <resource-group> --workspace-name {workspace} --name {service} --query id -o tsv)`; a new assignment can take up to 5 minutes to apply (`fhircheck run --wait-for-access 5m` waits for it). Granting admin consent for API permissions does not give a client-credentials app data access"
     )
 }
 

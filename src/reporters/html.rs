@@ -12,6 +12,29 @@ fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// Escaped text with `code spans` (as diagnoses write commands and values) set as code.
+fn rich(s: &str) -> String {
+    let escaped = esc(s);
+    let mut out = String::with_capacity(escaped.len());
+    let mut parts = escaped.split('`');
+    out.push_str(parts.next().unwrap_or(""));
+    let mut open = false;
+    let rest: Vec<&str> = parts.collect();
+    let paired = rest.len() % 2 == 0;
+    for (i, part) in rest.iter().enumerate() {
+        // An odd backtick at the end stays as it is.
+        if !paired && i == rest.len() - 1 {
+            out.push('`');
+            out.push_str(part);
+            break;
+        }
+        open = !open;
+        out.push_str(if open { "<code>" } else { "</code>" });
+        out.push_str(part);
+    }
+    out
+}
+
 const STYLE: &str = "
 :root{--ok:#1a7f37;--bad:#cf222e;--skip:#9a6700;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa}
 *{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1f2328}
@@ -27,7 +50,11 @@ table{border-collapse:collapse;width:100%;margin:6px 0}th,td{text-align:left;pad
 th{background:var(--bg);font-weight:600}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px;word-break:break-all}
 .pass{color:var(--ok)}.fail,.error{color:var(--bad)}.skipped{color:var(--skip)}.muted{color:var(--muted)}
 details{border:1px solid var(--line);border-radius:6px;margin:6px 0;background:#fff}
-summary{cursor:pointer;padding:8px 12px;display:flex;gap:12px;align-items:baseline}
+summary{cursor:pointer;padding:8px 12px;display:flex;gap:12px;align-items:baseline;list-style:none}
+summary::-webkit-details-marker{display:none}
+summary::before{content:'▸';color:var(--muted);width:1em;flex:none}details[open]>summary::before{content:'▾'}
+summary:hover{background:var(--bg)}
+.hint{color:var(--muted);font-size:13px;margin:-4px 0 8px}
 details>div{padding:4px 14px 12px}
 .badge{font-weight:700;min-width:3.2em}
 .diagnosis{border-left:4px solid var(--bad);background:#fff5f5;padding:8px 12px;margin:8px 0}
@@ -47,8 +74,8 @@ fn diagnosis_html(d: &Diagnosis) -> String {
     format!(
         "<div class=\"diagnosis\" data-check=\"{}\"><p><b>Cause:</b> {}</p><p><b>Fix:</b> {}</p></div>",
         esc(&d.check),
-        esc(&d.cause),
-        esc(&d.fix)
+        rich(&d.cause),
+        rich(&d.fix)
     )
 }
 
@@ -155,13 +182,14 @@ fn fixes(result: &RunResult) -> String {
     fixes
 }
 
-/// A token step, with its claims; open when it failed.
-fn token_details(tok: &TokenStep) -> String {
+/// A token step, with its claims; open when it failed, or when a request of its run failed
+/// (the claims are what explains a 401 or 403).
+fn token_details(tok: &TokenStep, run_failed: bool) -> String {
     let mut h = String::new();
     let ok = tok.result.is_ok();
     h.push_str(&format!(
         "<details class=\"token\"{}><summary><span class=\"badge {}\">{}</span><span>token <code>{}</code> ({})</span><span class=\"muted mono\">{}</span><span class=\"muted\">{} ms</span></summary><div>",
-        if ok { "" } else { " open" },
+        if ok && !run_failed { "" } else { " open" },
         if ok { "pass" } else { "fail" },
         if ok { "PASS" } else { "FAIL" },
         esc(&tok.profile),
@@ -181,7 +209,7 @@ fn token_details(tok: &TokenStep) -> String {
             }
             h.push_str("</table>");
             for w in &info.warnings {
-                h.push_str(&format!("<p class=\"skipped\">warning: {}</p>", esc(w)));
+                h.push_str(&format!("<p class=\"skipped\">warning: {}</p>", rich(w)));
             }
         }
         Ok(_) => h.push_str("<p class=\"muted\">The token is opaque (not a JWT).</p>"),
@@ -250,17 +278,33 @@ pub fn render(result: &RunResult) -> String {
     }
     for c in &result.collections {
         h.push_str(&format!(
-            "<h2>{} <span class=\"muted mono\">{}</span></h2>",
+            "<h2>{} <span class=\"muted mono\">{}</span></h2><p class=\"hint\">Each row opens (▸) to its checks, captures and token claims.</p>",
             esc(&c.name),
             esc(&c.source)
         ));
+        let run_failed = c.steps.iter().any(|s| {
+            matches!(s, Step::Request(r) if matches!(r.outcome, Outcome::Failed | Outcome::Error(_)))
+        });
         for step in &c.steps {
             h.push_str(&match step {
-                Step::Token(tok) => token_details(tok),
+                Step::Token(tok) => token_details(tok, run_failed),
                 Step::Request(r) => request_details(r),
             });
         }
     }
     h.push_str("</main></body></html>\n");
     h
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backticks_become_code_and_text_stays_escaped() {
+        assert_eq!(
+            super::rich("use `a<b>` or `c`"),
+            "use <code>a&lt;b&gt;</code> or <code>c</code>"
+        );
+        assert_eq!(super::rich("odd ` tick"), "odd ` tick");
+        assert_eq!(super::rich("none"), "none");
+    }
 }

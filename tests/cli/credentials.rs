@@ -185,7 +185,10 @@ fn bad_certificate_files_are_usage_errors() {
     let t = Target::start("healthy");
     let env = t.env_file.to_str().unwrap();
     for (file, says) in [
-        ("src/sandbox/credentials/sandbox-client.crt", "no private key"),
+        (
+            "src/sandbox/credentials/sandbox-client.crt",
+            "no private key",
+        ),
         (
             "fixtures/certs/missing.pem",
             "cannot read the certificate file",

@@ -224,6 +224,17 @@ fn html_report_renders_in_chromium() {
         "its diagnosis is shown"
     );
     assert!(dom.contains("az role assignment create --assignee-object-id"));
+    // Commands and values in a fix are code, not Markdown backticks.
+    assert!(
+        dom.contains("<code>oid</code>") && !dom.contains("`oid`"),
+        "backticks rendered as code"
+    );
+    // The claims of a failing run are open, and the rows say they open.
+    assert!(
+        dom.contains("<details class=\"token\" open=\"\">"),
+        "claims open on a failure"
+    );
+    assert!(dom.contains("Each row opens"));
     let status = Command::new(chromium)
         .args(common)
         .arg(format!("--user-data-dir={}", profile.path().display()))
