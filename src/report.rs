@@ -277,6 +277,13 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
             Tone::Fail,
             &format!("FAILED: {} request(s) could not be completed", t.errors),
         ),
+        _ if t.nothing_sent() => style.paint(
+            Tone::Fail,
+            &format!(
+                "FAILED: no request was sent ({} skipped): a run that sends nothing proves nothing",
+                t.skipped
+            ),
+        ),
         _ => style.paint(
             Tone::Fail,
             &format!(

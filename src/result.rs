@@ -140,13 +140,19 @@ impl CollectionResult {
 }
 
 impl Totals {
+    /// No request was sent (none planned, or every one skipped): a run that proves nothing
+    /// never passes.
+    pub fn nothing_sent(&self) -> bool {
+        self.requests == self.skipped
+    }
+
     /// What these counts mean for the process: the worst thing that happened.
     pub fn exit_code(&self) -> ExitCode {
         if self.token_failures > 0 {
             ExitCode::Token
         } else if self.errors > 0 {
             ExitCode::Runtime
-        } else if self.failed > 0 {
+        } else if self.failed > 0 || self.nothing_sent() {
             ExitCode::AssertionFailed
         } else {
             ExitCode::Success

@@ -189,6 +189,11 @@ struct Pending {
     headers: Vec<(String, String)>,
     url: String,
     body: Option<String>,
+    /// A pre-request script threw: the request is still sent and tested, as Newman does, and
+    /// the step is an error.
+    pre_error: Option<String>,
+    /// `pm.execution.skipRequest()`.
+    skip: bool,
 }
 
 /// Runs a Postman collection: items in order (or as `setNextRequest` says), for each iteration.
@@ -212,6 +217,8 @@ pub struct PostmanDriver<'a> {
     built: Option<(StepLabel, Outgoing)>,
     /// The credentials of the `oauth2` auths met so far, by token key.
     oauth2: HashMap<String, ResolvedProfile>,
+    /// OAuth 2.0 auths that can give no token, by key: why.
+    unusable: HashMap<String, String>,
     /// Where the environment goes when the run ends (`--export-environment`).
     environment_out: Option<&'a RefCell<Option<Map<String, Value>>>>,
 }
@@ -261,6 +268,7 @@ impl<'a> PostmanDriver<'a> {
             pending: None,
             built: None,
             oauth2: HashMap::new(),
+            unusable: HashMap::new(),
             environment_out,
         };
         d.start_iteration(0);
@@ -377,10 +385,12 @@ impl<'a> PostmanDriver<'a> {
             headers: item.request.headers.clone(),
             url: item.request.url.clone(),
             body: None,
+            pre_error: None,
+            skip: false,
         };
         let body = body_text(&item.request.body);
         if let Err(e) = self.run_event("prerequest", &mut p, body, None, ctx) {
-            return Err((e, p.next));
+            p.pre_error = Some(e);
         }
         Ok(p)
     }
@@ -429,10 +439,19 @@ impl<'a> PostmanDriver<'a> {
                                 .into(),
                     });
                 }
-                AuthResult::Missing => {
-                    return Err(Box::new(label.skipped(
-                        "no token: the oauth2 client credentials token could not be obtained",
-                    )));
+                AuthResult::Unusable(why) => {
+                    // A failed token step (exit 3), once per reason; every request it guards is
+                    // skipped, and the run never passes.
+                    let key = format!("unusable|{why}");
+                    self.unusable.insert(key.clone(), why);
+                    token = Some(TokenNeed {
+                        key,
+                        profile: "oauth2".into(),
+                        base: None,
+                        skip_reason:
+                            "no token: the OAuth 2.0 auth can not give one in an unattended run"
+                                .into(),
+                    });
                 }
             }
         }
@@ -502,10 +521,14 @@ impl<'a> PostmanDriver<'a> {
                     .map(|h| (h.key.clone(), h.value.clone()))
                     .collect();
                 p.url = out.url.clone();
+                p.skip |= out.skip;
             }
             p.tests.extend(out.tests);
             if out.next_set {
                 p.next = Some(out.next);
+            }
+            if let Some(e) = &out.error {
+                return Err(script_failure(event, label, e));
             }
         }
         Ok(())
@@ -568,6 +591,14 @@ impl Driver for PostmanDriver<'_> {
                 return Prepared::Steps(vec![step]);
             }
         };
+        if pending.skip {
+            let item = &self.items[self.position];
+            let step = self
+                .label(item, &pending.url)
+                .skipped("pm.execution.skipRequest() in its pre-request script");
+            self.advance(pending.next);
+            return Prepared::Steps(vec![step]);
+        }
         match self.build(&mut pending, ctx) {
             Ok((label, out, token)) => {
                 self.pending = Some(pending);
@@ -588,6 +619,14 @@ impl Driver for PostmanDriver<'_> {
     }
 
     fn resolve(&mut self, key: &str, _ctx: &Context) -> Result<ResolvedProfile, Box<Unusable>> {
+        if let Some(why) = self.unusable.get(key) {
+            return Err(Box::new(Unusable {
+                label: "OAuth 2.0 (Postman auth)".into(),
+                error: TokenError::Profile {
+                    message: why.clone(),
+                },
+            }));
+        }
         self.oauth2.get(key).cloned().ok_or_else(|| {
             let message = "no oauth2 auth is known under this key".to_string();
             Box::new(Unusable {
@@ -615,7 +654,11 @@ impl Driver for PostmanDriver<'_> {
                 ctx,
             )));
         }
-        let script_error = self.tests(&mut p, answer, ctx).err();
+        let test_error = self.tests(&mut p, answer, ctx).err();
+        let script_error = match (p.pre_error.take(), test_error) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
         let assertions = test_assertions(&p.tests);
         let json = answer.json_shaped(crate::assertions::outcome_shape());
         let mut step = label.answered(answer, json.as_ref());
@@ -641,8 +684,8 @@ enum AuthResult {
     Done,
     /// A client credentials token the core fetches, by key.
     Token(String, Box<ResolvedProfile>),
-    /// An oauth2 auth with no usable token.
-    Missing,
+    /// An oauth2 auth that can give no token here, and why.
+    Unusable(String),
 }
 
 fn apply_auth(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, authority: Option<&str>) -> AuthResult {
@@ -691,20 +734,32 @@ fn base64_encode(s: &str) -> String {
 /// An `oauth2` auth: a given access token, or client credentials for the core to fetch.
 fn oauth2(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, authority: Option<&str>) -> AuthResult {
     let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).filter(|x| !x.is_empty());
+    // A token the auth holds is sent as it is, whatever the grant, as Postman and Newman do.
+    if let Some(t) = attr("accessToken") {
+        redactor().add(&t);
+        let prefix = attr("headerPrefix").unwrap_or_else(|| "Bearer".into());
+        if attr("addTokenTo").as_deref() == Some("queryParams") {
+            let q = serde_urlencoded::to_string([("access_token", t.as_str())]).unwrap_or_default();
+            out.url.push(if out.url.contains('?') { '&' } else { '?' });
+            out.url.push_str(&q);
+        } else {
+            out.headers.push((
+                "Authorization".into(),
+                format!("{prefix} {t}").trim().to_string(),
+            ));
+        }
+        return AuthResult::Done;
+    }
     let grant = attr("grant_type").unwrap_or_else(|| "client_credentials".into());
     if grant != "client_credentials" {
-        return match attr("accessToken") {
-            Some(t) => {
-                redactor().add(&t);
-                out.headers
-                    .push(("Authorization".into(), format!("Bearer {t}")));
-                AuthResult::Done
-            }
-            None => AuthResult::Missing,
-        };
+        return AuthResult::Unusable(format!(
+            "the OAuth 2.0 auth uses the `{grant}` grant, which needs a person to sign in (in a browser), and holds no access token; an unattended run can not sign in. Give it a token (set the auth's Access Token to {{{{accessToken}}}} and pass --env-var accessToken=…), or use the client credentials grant with a client id and secret"
+        ));
     }
     let Some(url) = attr("accessTokenUrl").map(|u| rewrite_authority(u, authority)) else {
-        return AuthResult::Missing;
+        return AuthResult::Unusable(
+            "the OAuth 2.0 auth (client credentials) has no Access Token URL and no access token: set the token URL, or give the auth a token".into(),
+        );
     };
     let client_id = attr("clientId").unwrap_or_default();
     let scope = attr("scope");
@@ -774,11 +829,76 @@ fn body_text(b: &Body) -> Option<String> {
     }
 }
 
+/// JSON with its `//` and `/* */` comments removed, as Postman sends a raw JSON body; text
+/// inside strings is kept as it is.
+fn strip_json_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => out.extend(chars.next()),
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match (c, chars.peek()) {
+            ('"', _) => {
+                in_string = true;
+                out.push(c);
+            }
+            ('/', Some('/')) => {
+                while chars.peek().is_some_and(|n| *n != '\n') {
+                    chars.next();
+                }
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut last = ' ';
+                for n in chars.by_ref() {
+                    if last == '*' && n == '/' {
+                        break;
+                    }
+                    last = n;
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The body with variables resolved; a form sets its Content-Type when the request has none.
 fn resolve_body(b: &Body, v: &Vars<'_>, headers: &mut Vec<(String, String)>) -> Option<String> {
     match b {
         Body::None => None,
-        Body::Raw(t, _) => Some(v.resolve(t)),
+        Body::Raw(t, lang) => {
+            let media = match lang.as_deref() {
+                Some("json") => Some("application/json"),
+                Some("xml") => Some("application/xml"),
+                Some("html") => Some("text/html"),
+                Some("javascript") => Some("application/javascript"),
+                Some("text") => Some("text/plain"),
+                _ => None,
+            };
+            if let Some(m) = media {
+                if !headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                {
+                    headers.push(("Content-Type".into(), m.into()));
+                }
+            }
+            let text = v.resolve(t);
+            Some(if lang.as_deref() == Some("json") {
+                strip_json_comments(&text)
+            } else {
+                text
+            })
+        }
         Body::UrlEncoded(f) | Body::FormData(f) => {
             let pairs: Vec<(String, String)> = f
                 .iter()
@@ -882,5 +1002,18 @@ mod tests {
             ..Options::default()
         };
         assert_eq!(plan(&data), 6);
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    #[test]
+    fn json_comments_go_and_strings_stay() {
+        let text = "{\n // note\n \"a\": \"x // y /* z */\", /* gone */ \"b\": \"q\\\"//\"\n}";
+        let out = super::strip_json_comments(text);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["a"], "x // y /* z */");
+        assert_eq!(v["b"], "q\"//");
+        assert_eq!(super::strip_json_comments("[1, 2] // end"), "[1, 2] ");
     }
 }

@@ -62,6 +62,9 @@ pub struct Info {
     pub request_id: String,
 }
 
+/// How long `__finish` may take after a script: it only serialises the script's state.
+const FINISH_TIME: Duration = Duration::from_millis(200);
+
 /// What a script changed and decided.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Output {
@@ -77,6 +80,12 @@ pub struct Output {
     pub next_set: bool,
     pub headers: Vec<Header>,
     pub url: String,
+    /// The script threw: what it had done until then is kept, as Postman keeps it.
+    #[serde(skip)]
+    pub error: Option<ScriptError>,
+    /// `pm.execution.skipRequest()` in a pre-request script.
+    #[serde(default)]
+    pub skip: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -213,13 +222,20 @@ impl Engine {
             opts.global = true;
             opts.strict = false;
             opts.backtrace_barrier = true;
-            ctx.eval_with_options::<(), _>(wrapped, opts)
-                .map_err(|e| fail(&ctx, e, true))?;
+            let thrown = ctx
+                .eval_with_options::<(), _>(wrapped, opts)
+                .err()
+                .map(|e| fail(&ctx, e, true));
+            // What the script did before it threw is kept: its tests and variables. A script
+            // stopped by the time limit gets a moment more to hand its state back.
+            *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + FINISH_TIME;
             let out: String = ctx.eval("__finish()").map_err(|e| fail(&ctx, e, false))?;
-            serde_json::from_str(&out).map_err(|e| ScriptError {
+            let mut out: Output = serde_json::from_str(&out).map_err(|e| ScriptError {
                 message: format!("the script's state could not be read back: {e}"),
                 line: None,
-            })
+            })?;
+            out.error = thrown;
+            Ok(out)
         })
     }
 }
@@ -524,7 +540,8 @@ mod tests {
             Some("expected 200 to equal 201")
         );
         assert_eq!(out.tests[2].expected.as_deref(), Some("201"));
-        assert_eq!(out.environment["count"], "1");
+        // Typed, as Postman keeps it.
+        assert_eq!(out.environment["count"], 1);
         assert_eq!(out.local["local1"], "x");
         assert_eq!(out.collection["c1"], "http://h/fhir/x");
         assert_eq!(out.logs, vec!["hello {\"a\":1}"]);
@@ -553,16 +570,22 @@ mod tests {
 
     #[test]
     fn errors_carry_the_line_and_loops_are_stopped() {
-        let e = engine()
-            .run("var a = 1;\nvar b = 2;\nnotDefined();\n", &input(None))
-            .unwrap_err();
+        let thrown = |src: &str| engine().run(src, &input(None)).unwrap().error.unwrap();
+        let out = engine()
+            .run(
+                "pm.test('kept', function () {});\npm.environment.set('k', 'v');\nnotDefined();\n",
+                &input(None),
+            )
+            .unwrap();
+        let e = out.error.clone().unwrap();
         assert_eq!(e.line, Some(3), "{e:?}");
         assert!(e.message.contains("notDefined"), "{e:?}");
-        let e = engine().run("while (true) {}", &input(None)).unwrap_err();
+        // What the script did before it threw is kept, as in Postman.
+        assert_eq!(out.tests.len(), 1);
+        assert_eq!(out.environment["k"], "v");
+        let e = thrown("while (true) {}");
         assert!(e.message.contains("was stopped"), "{e:?}");
-        let e = engine()
-            .run("var a;\nrequire('fs')", &input(None))
-            .unwrap_err();
+        let e = thrown("var a;\nrequire('fs')");
         assert!(e.message.contains("not available"), "{e:?}");
         assert_eq!(e.line, Some(2), "the user's line, not the prelude's");
         // The engine is still usable after an interrupted script.

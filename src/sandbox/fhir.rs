@@ -249,6 +249,25 @@ pub fn authorize(
     }
 }
 
+/// 415 for a body whose Content-Type is not JSON.
+pub fn unsupported_media_type(content_type: &str) -> Answer {
+    let shown = if content_type.is_empty() {
+        "(none)"
+    } else {
+        content_type
+    };
+    Answer::new(
+        415,
+        outcome(
+            "error",
+            "not-supported",
+            &format!(
+                "Unsupported media type {shown}: send application/fhir+json or application/json"
+            ),
+        ),
+    )
+}
+
 pub fn throttled() -> Answer {
     let mut a = Answer::new(
         429,

@@ -518,6 +518,15 @@ async fn fhir_route(
     if let Some((upstream, client)) = &st.upstream {
         return forward(upstream, client, method, segs, query, headers, body).await;
     }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if matches!(m, "POST" | "PUT") && !body.is_empty() && !content_type.contains("json") {
+        // As the Azure FHIR services answer a body sent without a JSON media type.
+        let a = fhir::unsupported_media_type(content_type);
+        return respond(a.status, FHIR_JSON, a.headers, a.body);
+    }
     let answer = {
         let mut store = st.store.lock().unwrap_or_else(|e| e.into_inner());
         store.handle(st, m, segs, query, &body)

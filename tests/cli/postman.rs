@@ -464,3 +464,61 @@ fn postman_oauth2_token_comes_from_the_token_cache_on_the_second_run() {
         assert!(!r.stderr.contains(reg::SECRET_VALUE) && !r.stdout.contains(reg::SECRET_VALUE));
     }
 }
+
+/// A collection whose auth needs a person to sign in sends nothing and never passes: exit 3,
+/// naming the grant and what to do instead. A run that sent nothing at all never exits 0.
+#[test]
+fn an_interactive_grant_or_nothing_sent_never_passes() {
+    let t = Target::start("healthy");
+    let dir = tempfile::tempdir().unwrap();
+    let coll = dir.path().join("code.postman_collection.json");
+    std::fs::write(
+        &coll,
+        serde_json::json!({
+            "info": {"name": "Signs in", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "auth": {"type": "oauth2", "oauth2": [
+                {"key": "grant_type", "value": "authorization_code"},
+                {"key": "authUrl", "value": "https://login.example/authorize"}
+            ]},
+            "item": [
+                {"name": "Search", "request": {"method": "GET", "url": format!("{}/Patient", t.fhir_url())}},
+                {"name": "Read", "request": {"method": "GET", "url": format!("{}/Patient/x", t.fhir_url())}}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let ran = fhircheck(&["run", coll.to_str().unwrap(), "-q"]);
+    assert_eq!(ran.code, 3, "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("`authorization_code` grant, which needs a person to sign in"),
+        "{}",
+        ran.stdout
+    );
+    assert_eq!(
+        ran.stdout.matches("token `oauth2` could not be obtained").count(),
+        1,
+        "one token failure: {}",
+        ran.stdout
+    );
+    // Every request skipped by a condition: nothing was sent, and that is a failure.
+    let native = dir.path().join("skipped.json");
+    std::fs::write(
+        &native,
+        serde_json::json!({
+            "name": "All off",
+            "base_url": t.fhir_url(),
+            "requests": [{"name": "Metadata", "url": "metadata", "auth": "none", "when": "false"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let ran = fhircheck(&["run", native.to_str().unwrap()]);
+    assert_eq!(ran.code, 1, "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("FAILED: no request was sent"),
+        "{}",
+        ran.stdout
+    );
+}

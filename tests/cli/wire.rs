@@ -333,7 +333,11 @@ fn fhir_challenges_and_outcomes() {
         .contains("error_description=\"The signing key was not found\""));
 
     let token = crate::run::obtain_token(&t);
-    let auth = |r: reqwest::RequestBuilder| r.bearer_auth(&token);
+    // A FHIR client names its media type; the sandbox, like Azure, answers 415 to a body without one.
+    let auth = |r: reqwest::RequestBuilder| {
+        r.bearer_auth(&token)
+            .header("Content-Type", "application/fhir+json")
+    };
     let created = w.send(auth(w.client.post(format!("{fhir}/Patient"))).header("Content-Type", "application/fhir+json").body(r#"{"resourceType":"Patient","identifier":[{"system":"urn:s","value":"v1"}],"name":[{"family":"Doe"}]}"#));
     assert_eq!(created.status, 201);
     let id = created.json["id"].as_str().unwrap().to_string();
@@ -367,6 +371,15 @@ fn fhir_challenges_and_outcomes() {
     assert_eq!(page.json["entry"].as_array().unwrap().len(), 2);
     assert_eq!(page.json["link"][1]["relation"], "next");
 
+    let plain = w.send(
+        w.client
+            .post(format!("{fhir}/Patient"))
+            .bearer_auth(&token)
+            .header("Content-Type", "text/plain")
+            .body("{}"),
+    );
+    assert_eq!(plain.status, 415);
+    assert_eq!(plain.json["issue"][0]["code"], "not-supported");
     let bad = w.send(auth(w.client.post(format!("{fhir}/Patient"))).body("{not json"));
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json["issue"][0]["code"], "structure");
