@@ -110,7 +110,8 @@ symbolic link, FIFO or device is written through; a regular file is replaced who
 written. The run ends by listing the files it wrote. Under GitHub Actions (GITHUB_ACTIONS=true) failures are also annotated and
 a summary is appended to $GITHUB_STEP_SUMMARY.
 
-Exit codes: 0 passed, 1 an expectation failed, 2 usage or collection error, 3 no token, 4 network error.";
+Exit codes: 0 passed, 1 an expectation failed or nothing was sent, 2 usage or collection error,
+3 no token, 4 network error.";
 
 const TOKEN_HELP: &str = "Without --collection, the auth profile of the built-in Azure smoke collection is used, which reads
 the variables tenant_id, client_id, client_secret, resource (default: fhir_url), authority_host and
@@ -163,7 +164,11 @@ fn sandbox_help() -> String {
 pub enum ColorChoice {
     /// Colour when writing to a terminal and NO_COLOR is not set
     Auto,
+    /// Always colour (Newman's `on` too)
+    #[value(alias = "on")]
     Always,
+    /// Never colour (Newman's `off` too)
+    #[value(alias = "off")]
     Never,
 }
 
@@ -200,15 +205,16 @@ pub struct RunArgs {
     /// `default_auth`); e.g. `--profile smart` runs the shipped smoke test as a SMART backend client
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Stop at the first failure (requests marked `cleanup` still run)
-    #[arg(long)]
-    pub bail: bool,
+    /// Stop at the first failure (requests marked `cleanup` still run). Newman's `--bail
+    /// failure` and `--bail folder` mean the same here
+    #[arg(long, value_name = "MODIFIER", num_args = 0..=1, default_missing_value = "failure", value_parser = ["failure", "folder"])]
+    pub bail: Option<String>,
     /// Retry a request answered 429 (throttled) or 503 up to N times, after its Retry-After
     /// (1 to 30 s); for fhircheck and Postman collections alike
     #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retry: u32,
-    /// Per-request timeout in seconds
-    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    /// Per-request timeout in seconds; 0 for none
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub timeout: u64,
     /// The largest answer to read, e.g. 64MiB, 500MB, 2GiB; a larger one is an error, read no
     /// further than the limit
@@ -226,6 +232,18 @@ pub struct RunArgs {
     /// Send credentials over plain http:// to hosts other than this machine (refused by default)
     #[arg(long)]
     pub allow_http: bool,
+    /// Do not check TLS certificates (Newman's -k). Anyone between you and the server can then
+    /// read the credentials: for a test server with a self-signed certificate only; --cacert
+    /// trusts one CA instead
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Follow no redirect at all: the 3xx answer is the answer (Newman's flag)
+    #[arg(long)]
+    pub ignore_redirects: bool,
+    /// Exit 0 whatever happened, once the collection loaded (Newman's -x): for a run that only
+    /// reports
+    #[arg(short = 'x', long)]
+    pub suppress_exit_code: bool,
     /// Runs at the same time: every collection, times every environment (-e repeated), is one
     /// run with its own variables, tokens and cleanup. Their output is shown whole and in order.
     /// Default: the number of CPUs
@@ -258,9 +276,35 @@ pub struct PostmanArgs {
     /// Wait this many milliseconds between requests
     #[arg(long = "delay-request", value_name = "MS", default_value_t = 0)]
     pub delay: u64,
-    /// Per-request timeout in milliseconds (overrides --timeout)
+    /// Per-request timeout in milliseconds, 0 for none (overrides --timeout)
     #[arg(long = "timeout-request", value_name = "MS")]
     pub timeout_request: Option<u64>,
+    /// Set a global variable (repeatable), over the globals file
+    #[arg(long = "global-var", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub global_vars: Vec<(String, String)>,
+    /// Write the globals as the run left them to this file, or `-` (secret values as ***)
+    #[arg(long = "export-globals", value_name = "FILE")]
+    pub export_globals: Option<PathBuf>,
+    /// Also trust the CAs in this PEM file (Newman's name for --cacert)
+    #[arg(long = "ssl-extra-ca-certs", value_name = "FILE")]
+    pub ssl_extra_ca_certs: Option<PathBuf>,
+    /// A client certificate (PEM) for servers that ask for one (mutual TLS)
+    #[arg(
+        long = "ssl-client-cert",
+        value_name = "FILE",
+        requires = "ssl_client_key"
+    )]
+    pub ssl_client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM, not encrypted)
+    #[arg(
+        long = "ssl-client-key",
+        value_name = "FILE",
+        requires = "ssl_client_cert"
+    )]
+    pub ssl_client_key: Option<PathBuf>,
+    /// Where form-data files are read from (default: the current directory)
+    #[arg(long = "working-dir", value_name = "DIR")]
+    pub working_dir: Option<PathBuf>,
     /// Time limit for one script in milliseconds; a longer one is stopped (endless loops)
     #[arg(long = "timeout-script", value_name = "MS", default_value_t = 5000)]
     pub timeout_script: u64,

@@ -27,10 +27,10 @@ impl From<ExitCode> for std::process::ExitCode {
 
 /// The text `--help` shows.
 pub const HELP: &str = "Exit codes:
-  0  every request passed
-  1  an expectation failed (status, header, body, FHIR check)
+  0  every request sent passed, and at least one was sent
+  1  an expectation failed (status, header, body, FHIR check), or no request was sent at all
   2  usage error: bad option, collection, environment or variable; nothing was sent
-  3  a token could not be obtained (the token endpoint refused, or could not be reached)
+  3  a token could not be obtained (refused, unreachable, or it needs a person to sign in)
   4  a network or other runtime error while sending a request
   130, 143  stopped by Ctrl-C or SIGTERM: no new request was sent, `cleanup` requests ran,
      reports were written marked as interrupted; a second signal stops at once";

@@ -15,6 +15,10 @@ pub struct Network {
     pub https_proxy: Option<String>,
     pub http_proxy: Option<String>,
     pub no_proxy: Option<String>,
+    /// `-k`: certificates are not checked.
+    pub insecure: bool,
+    /// A client certificate and its key, PEM, for mutual TLS.
+    pub identity: Option<Vec<u8>>,
 }
 
 impl Network {
@@ -59,6 +63,15 @@ pub fn client(timeout: Duration, net: &Network) -> Result<reqwest::Client, Strin
         for c in certs {
             b = b.add_root_certificate(c);
         }
+    }
+    if net.insecure {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    if let Some(pem) = &net.identity {
+        let id = reqwest::Identity::from_pem(pem).map_err(|e| {
+            format!("the client certificate and key (--ssl-client-cert, --ssl-client-key) can not be used: {e}")
+        })?;
+        b = b.identity(id);
     }
     let no_proxy = net
         .no_proxy

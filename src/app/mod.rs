@@ -80,6 +80,8 @@ impl Config {
             https_proxy: var("HTTPS_PROXY").or_else(|| var("ALL_PROXY")),
             http_proxy: var("HTTP_PROXY").or_else(|| var("ALL_PROXY")),
             no_proxy: var("NO_PROXY"),
+            insecure: false,
+            identity: None,
         };
         Config {
             stdout_tty: std::io::stdout().is_terminal(),
@@ -104,6 +106,38 @@ impl Config {
             width: self.width,
         }
     }
+}
+
+/// Trust and identity from the command line: `--cacert` (and Newman's `--ssl-extra-ca-certs`),
+/// `-k`, `--ssl-client-cert` with `--ssl-client-key`.
+fn network_options(cli: &Cli, net: &mut crate::http::Network) -> Result<(), String> {
+    let run = match &cli.command {
+        Command::Run(a) => Some(a),
+        _ => None,
+    };
+    let extra = run.and_then(|a| a.postman.ssl_extra_ca_certs.as_ref());
+    for path in cli.cacert.iter().chain(extra) {
+        net.extra_roots
+            .push((path.display().to_string(), read_cacert(path)?));
+    }
+    let Some(a) = run else { return Ok(()) };
+    if a.insecure {
+        net.insecure = true;
+        error("warning: -k/--insecure: TLS certificates are not checked; anyone on the way can read the credentials this run sends\n");
+    }
+    if let (Some(cert), Some(key)) = (&a.postman.ssl_client_cert, &a.postman.ssl_client_key) {
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).map_err(|e| format!("{}: cannot read the file: {e}", p.display()))
+        };
+        let mut pem = read(cert)?;
+        pem.push(b'\n');
+        pem.extend(read(key)?);
+        if String::from_utf8_lossy(&pem).contains("ENCRYPTED") {
+            return Err(format!("{}: the key is encrypted, and --ssl-client-passphrase is not supported: decrypt it first (openssl pkey -in key.pem -out plain.pem)", key.display()));
+        }
+        net.identity = Some(pem);
+    }
+    Ok(())
 }
 
 /// A `--cacert` file: readable, and holding at least one PEM certificate.
@@ -195,17 +229,9 @@ pub fn main() -> std::process::ExitCode {
         }
     };
     let mut cfg = Config::from_process();
-    if let Some(path) = &cli.cacert {
-        match read_cacert(path) {
-            Ok(pem) => cfg
-                .network
-                .extra_roots
-                .push((path.display().to_string(), pem)),
-            Err(e) => {
-                error(&format!("error: {e}\n"));
-                return std::process::ExitCode::from(ExitCode::Usage as u8);
-            }
-        }
+    if let Err(e) = network_options(&cli, &mut cfg.network) {
+        error(&format!("error: {e}\n"));
+        return std::process::ExitCode::from(ExitCode::Usage as u8);
     }
     if let Some(list) = cfg.env.get("FHIRCHECK_TEST_UNREDACTED") {
         crate::secret::set_unredacted_writers(

@@ -4,8 +4,6 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 use super::setup::{self, ContextSetup};
 use super::{out_to, CliError, Config, Outcome, SMOKE_COLLECTION, SMOKE_SOURCE};
 use crate::cli::RunArgs;
@@ -50,6 +48,9 @@ fn postman_only_flag(pm: &crate::cli::PostmanArgs) -> Option<&'static str> {
         ("--delay-request", pm.delay > 0),
         ("--export-environment", pm.export_environment.is_some()),
         ("--authority-host", pm.authority_host.is_some()),
+        ("--global-var", !pm.global_vars.is_empty()),
+        ("--export-globals", pm.export_globals.is_some()),
+        ("--working-dir", pm.working_dir.is_some()),
     ]
     .into_iter()
     .find(|(_, set)| *set)
@@ -75,7 +76,14 @@ fn load_job(
                 path.display()
             )));
         }
-        let (c, scopes) = setup::load_postman(path, &text, env_file, globals, &a.vars.vars)?;
+        let (c, scopes) = setup::load_postman(
+            path,
+            &text,
+            env_file,
+            globals,
+            &a.vars.vars,
+            &a.postman.global_vars,
+        )?;
         return Ok(Job::Postman(Box::new(c), scopes));
     }
     if let Some(flag) = postman_only_flag(&a.postman) {
@@ -194,14 +202,21 @@ impl RunSetup {
             delay: Duration::from_millis(pm.delay),
             script_timeout: Duration::from_millis(pm.timeout_script.max(1)),
             authority_host: pm.authority_host.clone(),
+            working_dir: pm.working_dir.clone(),
         };
         let timeout = pm
             .timeout_request
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_secs(a.timeout));
+        // 0: no limit, as in Newman (a week stands for it).
+        let timeout = if timeout.is_zero() {
+            Duration::from_secs(7 * 24 * 3600)
+        } else {
+            timeout
+        };
         let ctx = ContextSetup {
             timeout,
-            bail: a.bail,
+            bail: a.bail.is_some(),
             tracer: setup::tracer(a.reports.verbose),
             token_cache: a.reports.token_cache,
             retries: a.retry,
@@ -209,6 +224,7 @@ impl RunSetup {
             follow_cross_origin: a.follow_cross_origin,
             allow_http: a.allow_http,
             wait_for_access: a.wait_for_access,
+            ignore_redirects: a.ignore_redirects,
         }
         .build(cfg)?;
         Ok(RunSetup {
@@ -243,7 +259,7 @@ pub(super) struct Live<'a> {
 fn drivers<'a>(
     jobs: &'a [(String, Job)],
     postman: &'a PostmanOptions,
-    environments: &'a [RefCell<Option<Map<String, Value>>>],
+    environments: &'a [RefCell<Option<Scopes>>],
 ) -> Vec<Box<dyn Driver + 'a>> {
     jobs.iter()
         .zip(environments)
@@ -351,8 +367,8 @@ pub(super) async fn execute(
     postman: &PostmanOptions,
     ctx: &Context,
     live: &Live<'_>,
-) -> (RunResult, Option<Map<String, Value>>) {
-    let environments: Vec<RefCell<Option<Map<String, Value>>>> =
+) -> (RunResult, Option<Scopes>) {
+    let environments: Vec<RefCell<Option<Scopes>>> =
         jobs.iter().map(|_| RefCell::new(None)).collect();
     let mut drivers = drivers(jobs, postman, &environments);
     let mut printer = Printer {
@@ -429,14 +445,22 @@ pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
     };
     let (result, environment) = rt.block_on(execute(&s.jobs, &s.postman, &s.ctx, &live));
     let mut written = Vec::new();
-    if let (Some(p), Some(env)) = (&a.postman.export_environment, environment) {
-        reporters::write_atomic(p, &crate::postman::export_environment(&env)).map_err(|e| {
-            CliError::Runtime(format!(
-                "cannot write the environment to {}: {e}",
-                p.display()
-            ))
+    for (path, scope) in [
+        (&a.postman.export_environment, "environment"),
+        (&a.postman.export_globals, "globals"),
+    ] {
+        let (Some(p), Some(scopes)) = (path, &environment) else {
+            continue;
+        };
+        let vars = if scope == "globals" {
+            &scopes.globals
+        } else {
+            &scopes.environment
+        };
+        reporters::write_atomic(p, &crate::postman::export_scope(vars, scope)).map_err(|e| {
+            CliError::Runtime(format!("cannot write the {scope} to {}: {e}", p.display()))
         })?;
-        written.push(("environment", p.clone()));
+        written.push((scope, p.clone()));
     }
     if s.outputs.cli {
         out_to(to_stderr, &report::summary(&result, &s.style));
@@ -456,6 +480,9 @@ pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
             to_stderr || !s.outputs.cli,
             &format!("\nreports written:\n{}", indent(&lines)),
         );
+    }
+    if a.suppress_exit_code {
+        return Ok(crate::exit::ExitCode::Success);
     }
     Ok(result.exit_code())
 }

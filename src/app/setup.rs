@@ -185,6 +185,7 @@ pub(super) fn load_postman(
     env_file: Option<&Environment>,
     globals: Option<&Environment>,
     cli_vars: &[(String, String)],
+    global_vars: &[(String, String)],
 ) -> Result<(crate::postman::model::Collection, Scopes), CliError> {
     let c: crate::postman::model::Collection = collection::parse(path, text).map_err(usage)?;
     postman_header_problems(path, &c)?;
@@ -224,6 +225,12 @@ pub(super) fn load_postman(
         scopes
             .environment
             .insert(k.clone(), Value::String(v.clone()));
+    }
+    for (k, v) in global_vars {
+        if crate::vars::is_secret_name(k) {
+            crate::secret::redactor().add(v);
+        }
+        scopes.globals.insert(k.clone(), Value::String(v.clone()));
     }
     Ok((c, scopes))
 }
@@ -377,6 +384,8 @@ pub(super) struct ContextSetup {
     pub follow_cross_origin: bool,
     pub allow_http: bool,
     pub wait_for_access: Option<Duration>,
+    /// `--ignore-redirects`: a 3xx answer is the answer.
+    pub ignore_redirects: bool,
 }
 
 impl ContextSetup {
@@ -392,6 +401,7 @@ impl ContextSetup {
             follow_cross_origin: false,
             allow_http: false,
             wait_for_access: None,
+            ignore_redirects: false,
         }
     }
 
@@ -420,6 +430,7 @@ impl ContextSetup {
             follow_cross_origin: self.follow_cross_origin,
             allow_http: self.allow_http,
             wait_for_access: self.wait_for_access,
+            ignore_redirects: self.ignore_redirects,
             interrupted: Default::default(),
         })
     }

@@ -43,6 +43,8 @@ pub struct Context {
     pub follow_cross_origin: bool,
     /// `--allow-http`: send credentials over plain HTTP to hosts other than this machine.
     pub allow_http: bool,
+    /// `--ignore-redirects`: a 3xx answer is the answer.
+    pub ignore_redirects: bool,
     /// `--wait-for-access`: how long to retry the first authorised request while it answers 403.
     pub wait_for_access: Option<std::time::Duration>,
     /// Set to the signal's number when Ctrl-C or SIGTERM arrives: no new request is sent, the

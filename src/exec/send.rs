@@ -155,7 +155,16 @@ async fn follow(out: &Outgoing, bearer: Option<&str>, ctx: &Context) -> crate::h
     let mut hops = Vec::new();
     for _ in 0..=MAX_REDIRECTS {
         let mut a = ctx.http.send(build(&current, bearer, ctx)).await?;
-        let Some(next) = redirect_target(&a, &current.url) else {
+        let target = redirect_target(&a, &current.url);
+        if let (Some(next), true) = (&target, ctx.ignore_redirects) {
+            a.redirects = vec![format!(
+                "{} to {}: not followed (--ignore-redirects)",
+                a.status,
+                redact(next)
+            )];
+            return Ok(a);
+        }
+        let Some(next) = target else {
             a.redirects = hops;
             return Ok(a);
         };

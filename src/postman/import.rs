@@ -482,11 +482,20 @@ fn request_body(item: &Item, headers: &mut Map<String, Value>) -> Option<Value> 
                 Some(json!({"text": text, "content_type": ct}))
             }
         },
-        Body::UrlEncoded(f) | Body::FormData(f) => {
+        Body::UrlEncoded(f) => {
             drop_content_type(headers);
             Some(
                 json!({"form": f.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>()}),
             )
+        }
+        // fhircheck's format sends forms urlencoded: the text parts carry over, files do not.
+        Body::FormData(parts) => {
+            drop_content_type(headers);
+            Some(json!({"form": parts
+                .iter()
+                .filter(|p| p.file.is_none())
+                .map(|p| (p.key.clone(), json!(p.value)))
+                .collect::<Map<_, _>>()}))
         }
     }
 }

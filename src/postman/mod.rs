@@ -9,6 +9,11 @@ pub mod script;
 /// An environment as Postman writes one, secret values masked: an exported file is an
 /// artifact, and artifacts are where secrets leak.
 pub fn export_environment(env: &serde_json::Map<String, serde_json::Value>) -> String {
+    export_scope(env, "environment")
+}
+
+/// Variables as a Postman environment or globals file (`scope`: `environment` or `globals`).
+pub fn export_scope(env: &serde_json::Map<String, serde_json::Value>, scope: &str) -> String {
     let values: Vec<serde_json::Value> = env
         .iter()
         .map(|(k, v)| {
@@ -22,7 +27,7 @@ pub fn export_environment(env: &serde_json::Map<String, serde_json::Value>) -> S
             })
         })
         .collect();
-    let doc = serde_json::json!({"name": "exported by fhircheck", "values": values, "_postman_variable_scope": "environment"});
+    let doc = serde_json::json!({"name": "exported by fhircheck", "values": values, "_postman_variable_scope": scope});
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
 pub mod import;

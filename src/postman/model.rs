@@ -153,8 +153,47 @@ pub enum Body {
     None,
     Raw(String, Option<String>),
     UrlEncoded(Vec<(String, String)>),
-    /// Text parts only; file parts are reported and skipped.
-    FormData(Vec<(String, String)>),
+    /// Sent as multipart/form-data: text parts and files.
+    FormData(Vec<FormPart>),
+}
+
+/// One part of a form-data body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormPart {
+    pub key: String,
+    /// A text part's value (templates allowed).
+    pub value: String,
+    /// A file part's path (`src`), relative to `--working-dir`.
+    pub file: Option<String>,
+    pub content_type: Option<String>,
+}
+
+fn form_parts(v: Option<&Value>) -> Vec<FormPart> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| !e.get("disabled").and_then(Value::as_bool).unwrap_or(false))
+        .filter_map(|e| {
+            let key = e.get("key")?.as_str()?.to_string();
+            let file = (e.get("type").and_then(Value::as_str) == Some("file")).then(|| {
+                match e.get("src") {
+                    Some(Value::Array(a)) => a.first().map(text).unwrap_or_default(),
+                    Some(v) => text(v),
+                    None => String::new(),
+                }
+            });
+            Some(FormPart {
+                key,
+                value: text(e.get("value").unwrap_or(&Value::Null)),
+                file,
+                content_type: e
+                    .get("contentType")
+                    .and_then(Value::as_str)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string),
+            })
+        })
+        .collect()
 }
 
 fn kv_list(v: Option<&Value>) -> Vec<(String, String)> {
@@ -292,7 +331,7 @@ pub fn request(v: &Value) -> Request {
                     Body::Raw(b.get("raw").map(text).unwrap_or_default(), lang)
                 }
                 Some("urlencoded") => Body::UrlEncoded(kv_list(b.get("urlencoded"))),
-                Some("formdata") => Body::FormData(kv_list(b.get("formdata"))),
+                Some("formdata") => Body::FormData(form_parts(b.get("formdata"))),
                 _ => Body::None,
             }
         }

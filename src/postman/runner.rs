@@ -32,6 +32,8 @@ pub struct Options {
     pub script_timeout: Duration,
     /// Send requests for Entra's public authority hosts to this base URL instead.
     pub authority_host: Option<String>,
+    /// `--working-dir`: where form-data files are read from.
+    pub working_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             delay: Duration::ZERO,
             script_timeout: Duration::from_secs(5),
             authority_host: None,
+            working_dir: None,
         }
     }
 }
@@ -220,7 +223,7 @@ pub struct PostmanDriver<'a> {
     /// OAuth 2.0 auths that can give no token, by key: why.
     unusable: HashMap<String, String>,
     /// Where the environment goes when the run ends (`--export-environment`).
-    environment_out: Option<&'a RefCell<Option<Map<String, Value>>>>,
+    environment_out: Option<&'a RefCell<Option<Scopes>>>,
 }
 
 impl<'a> PostmanDriver<'a> {
@@ -229,7 +232,7 @@ impl<'a> PostmanDriver<'a> {
         source: &str,
         scopes: Scopes,
         opts: &'a Options,
-        environment_out: Option<&'a RefCell<Option<Map<String, Value>>>>,
+        environment_out: Option<&'a RefCell<Option<Scopes>>>,
     ) -> Self {
         register_secrets(&scopes.globals);
         register_secrets(&scopes.collection);
@@ -343,10 +346,11 @@ impl<'a> PostmanDriver<'a> {
         }
     }
 
-    /// The end of the run: the environment as it stands goes to `--export-environment`.
+    /// The end of the run: the variables as they stand go to `--export-environment` and
+    /// `--export-globals`.
     fn finish(&mut self) -> Prepared {
         if let Some(out) = self.environment_out {
-            *out.borrow_mut() = Some(self.scopes.environment.clone());
+            *out.borrow_mut() = Some(self.scopes.clone());
         }
         Prepared::End
     }
@@ -416,12 +420,23 @@ impl<'a> PostmanDriver<'a> {
             .iter()
             .map(|(k, val)| (v.resolve(k), v.resolve(val)))
             .collect();
-        let body = resolve_body(&item.request.body, &v, &mut headers);
+        let (body, bytes) = match &item.request.body {
+            Body::FormData(parts) => {
+                let bytes = multipart(parts, &v, self.opts.working_dir.as_deref(), &mut headers)
+                    .map_err(|e| Box::new(label.errored(&e, 0)))?;
+                (body_text(&item.request.body), Some(bytes))
+            }
+            other => {
+                let text = resolve_body(other, &v, &mut headers);
+                let bytes = text.clone().map(String::into_bytes);
+                (text, bytes)
+            }
+        };
         let mut out = Outgoing {
             method,
             url,
             headers,
-            body: body.clone().map(String::into_bytes),
+            body: bytes,
         };
         let mut token = None;
         if let Some(a) = &item.auth {
@@ -822,11 +837,79 @@ fn token_request_params(a: &Auth, v: &Vars<'_>) -> Vec<(String, String)> {
 fn body_text(b: &Body) -> Option<String> {
     match b {
         Body::Raw(t, _) => Some(t.clone()),
-        Body::UrlEncoded(f) | Body::FormData(f) => {
-            Some(serde_urlencoded::to_string(f).unwrap_or_default())
-        }
+        Body::UrlEncoded(f) => Some(serde_urlencoded::to_string(f).unwrap_or_default()),
+        Body::FormData(parts) => Some(
+            serde_urlencoded::to_string(
+                parts
+                    .iter()
+                    .filter(|p| p.file.is_none())
+                    .map(|p| (&p.key, &p.value))
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_default(),
+        ),
         Body::None => None,
     }
+}
+
+/// A multipart/form-data body: text parts with variables resolved, files read from
+/// `working_dir` (default: the current directory). `Err`: a file that can not be read.
+fn multipart(
+    parts: &[super::model::FormPart],
+    v: &Vars<'_>,
+    working_dir: Option<&std::path::Path>,
+    headers: &mut Vec<(String, String)>,
+) -> Result<Vec<u8>, String> {
+    let boundary = format!("----fhircheck{}", uuid::Uuid::new_v4().simple());
+    let mut body = Vec::new();
+    for p in parts {
+        let key = v.resolve(&p.key).replace('"', "%22");
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match &p.file {
+            Some(src) => {
+                let src = v.resolve(src);
+                let path = match working_dir {
+                    Some(d) if std::path::Path::new(&src).is_relative() => d.join(&src),
+                    _ => std::path::PathBuf::from(&src),
+                };
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    format!("form-data file `{key}`: cannot read {}: {e} (relative paths start at --working-dir, else the current directory)", path.display())
+                })?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().replace('"', "%22"))
+                    .unwrap_or_default();
+                let ct = p
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{key}\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n").as_bytes());
+                body.extend_from_slice(&bytes);
+            }
+            None => {
+                let value = v.resolve(&p.value);
+                if is_secret_name(&p.key) {
+                    redactor().add(&value);
+                }
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{key}\"\r\n").as_bytes(),
+                );
+                if let Some(ct) = &p.content_type {
+                    body.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
+                }
+                body.extend_from_slice(b"\r\n");
+                body.extend_from_slice(value.as_bytes());
+            }
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+    headers.push((
+        "Content-Type".into(),
+        format!("multipart/form-data; boundary={boundary}"),
+    ));
+    Ok(body)
 }
 
 /// JSON with its `//` and `/* */` comments removed, as Postman sends a raw JSON body; text
@@ -899,7 +982,8 @@ fn resolve_body(b: &Body, v: &Vars<'_>, headers: &mut Vec<(String, String)>) -> 
                 text
             })
         }
-        Body::UrlEncoded(f) | Body::FormData(f) => {
+        Body::FormData(_) => None,
+        Body::UrlEncoded(f) => {
             let pairs: Vec<(String, String)> = f
                 .iter()
                 .map(|(k, val)| {

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 const PRELUDE: &str = include_str!("prelude.js");
+/// The less common parts of the API, compiled on first use (see prelude.js's `__loadExtras`).
+const EXTRAS: &str = include_str!("extras.js");
 
 /// What a script sees.
 #[derive(Debug, Clone, Serialize)]
@@ -120,14 +122,48 @@ impl std::fmt::Display for ScriptError {
 }
 
 pub struct Engine {
-    /// The prelude's `__pristine`, held here so no script can replace it: it restores the
-    /// builtins and the API before each script.
-    pristine: Persistent<Function<'static>>,
+    /// The context scripts run in, and its `__pristine`, held here so no script can replace
+    /// it. Replaced by a fresh one when a script changed the builtins or the API.
     // Declared before the runtime: a context must be dropped before its runtime.
-    ctx: Context,
-    _rt: Runtime,
+    sandbox: std::cell::RefCell<Sandbox>,
+    rt: Runtime,
     deadline: Arc<Mutex<Instant>>,
     limit: Duration,
+}
+
+/// One context with the API defined.
+struct Sandbox {
+    pristine: Persistent<Function<'static>>,
+    ctx: Context,
+}
+
+impl Sandbox {
+    fn new(rt: &Runtime) -> Result<Sandbox, String> {
+        let ctx = Context::full(rt).map_err(|e| format!("cannot create a script context: {e}"))?;
+        let pristine = ctx
+            .with(|ctx| {
+                let mut opts = rquickjs::context::EvalOptions::default();
+                opts.global = true;
+                opts.strict = false;
+                ctx.globals().set("__extrasSource", EXTRAS)?;
+                ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
+                let f: Function = ctx.globals().get("__pristine")?;
+                Ok::<_, rquickjs::Error>(Persistent::save(&ctx, f))
+            })
+            .map_err(|e| format!("the script API could not be set up: {e}"))?;
+        Ok(Sandbox { pristine, ctx })
+    }
+
+    /// Whether the last script changed what every script must find as it was.
+    fn tampered(&self) -> bool {
+        self.ctx.with(|ctx| {
+            self.pristine
+                .clone()
+                .restore(&ctx)
+                .and_then(|f| f.call::<_, bool>(()))
+                .unwrap_or(true)
+        })
+    }
 }
 
 impl Engine {
@@ -141,21 +177,10 @@ impl Engine {
             Instant::now() > *d.lock().unwrap_or_else(|e| e.into_inner())
         })));
         // The API is defined once per run; each script then only resets its state.
-        let ctx = Context::full(&rt).map_err(|e| format!("cannot create a script context: {e}"))?;
-        let pristine = ctx
-            .with(|ctx| {
-                let mut opts = rquickjs::context::EvalOptions::default();
-                opts.global = true;
-                opts.strict = false;
-                ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
-                let f: Function = ctx.globals().get("__pristine")?;
-                Ok::<_, rquickjs::Error>(Persistent::save(&ctx, f))
-            })
-            .map_err(|e| format!("the script API could not be set up: {e}"))?;
+        let sandbox = Sandbox::new(&rt)?;
         Ok(Engine {
-            pristine,
-            ctx,
-            _rt: rt,
+            sandbox: std::cell::RefCell::new(sandbox),
+            rt,
             deadline,
             limit,
         })
@@ -166,7 +191,15 @@ impl Engine {
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + self.limit;
         let input = serde_json::to_string(input).unwrap_or_default();
         let limit = self.limit;
-        self.ctx.with(|ctx| {
+        if self.sandbox.borrow().tampered() {
+            let fresh = Sandbox::new(&self.rt).map_err(|message| ScriptError {
+                message,
+                line: None,
+            })?;
+            *self.sandbox.borrow_mut() = fresh;
+        }
+        let sandbox = self.sandbox.borrow();
+        sandbox.ctx.with(|ctx| {
             let fail = |ctx: &rquickjs::Ctx<'_>, e: rquickjs::Error, user: bool| -> ScriptError {
                 let (message, line) = if e.is_exception() {
                     let ex = ctx.catch();
@@ -202,14 +235,6 @@ impl Engine {
                     ScriptError { message, line }
                 }
             };
-            let pristine = self
-                .pristine
-                .clone()
-                .restore(&ctx)
-                .map_err(|e| fail(&ctx, e, false))?;
-            pristine
-                .call::<_, ()>(())
-                .map_err(|e| fail(&ctx, e, false))?;
             ctx.globals()
                 .set("__input", input)
                 .map_err(|e| fail(&ctx, e, false))?;
@@ -474,6 +499,26 @@ mod tests {
             names,
             vec![("fails", false), ("no injection", true), ("no leak", true)]
         );
+        // A global left behind alone is removed; a patched Math.max gets a fresh context.
+        let _ = e.run(
+            "stray = 1; Math.max = function () { return 42; };",
+            &input(None),
+        );
+        let out = e
+            .run(
+                "pm.test('clean', function () { pm.expect(typeof stray).to.eql('undefined'); pm.expect(Math.max(1, 2)).to.eql(2); });",
+                &input(None),
+            )
+            .unwrap();
+        assert!(out.tests[0].passed, "{:?}", out.tests);
+        let _ = e.run("only = 'a global';", &input(None));
+        let out = e
+            .run(
+                "pm.test('gone', function () { pm.expect(typeof only).to.eql('undefined'); });",
+                &input(None),
+            )
+            .unwrap();
+        assert!(out.tests[0].passed, "{:?}", out.tests);
     }
 
     /// `--timeout-script` holds inside the regular expression engine too: the script is

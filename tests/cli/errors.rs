@@ -102,7 +102,7 @@ fn help_teaches_exit_codes_and_scenarios() {
     snap!("help", ran.stdout.clone());
     let ran = fhircheck(&["run", "--help"]);
     let words = ran.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(words.contains("Exit codes: 0 passed, 1 an expectation failed, 2 usage or collection error, 3 no token, 4 network error."));
+    assert!(words.contains("Exit codes: 0 passed, 1 an expectation failed or nothing was sent, 2 usage or collection error, 3 no token, 4 network error."));
     let ran = fhircheck(&["sandbox", "--help"]);
     for name in fhircheck::sandbox::registrations::scenario_names() {
         assert!(ran.stdout.contains(name), "{name}");

@@ -497,7 +497,9 @@ fn an_interactive_grant_or_nothing_sent_never_passes() {
         ran.stdout
     );
     assert_eq!(
-        ran.stdout.matches("token `oauth2` could not be obtained").count(),
+        ran.stdout
+            .matches("token `oauth2` could not be obtained")
+            .count(),
         1,
         "one token failure: {}",
         ran.stdout
@@ -521,4 +523,122 @@ fn an_interactive_grant_or_nothing_sent_never_passes() {
         "{}",
         ran.stdout
     );
+}
+
+/// Newman's flags that scripts and pipelines pass: form-data as multipart with a file,
+/// --working-dir, --global-var with --export-globals, --ignore-redirects, -x, --color on/off,
+/// --bail folder, --timeout 0.
+#[test]
+fn newman_flags_and_multipart_bodies() {
+    use crate::common::{http, TestServer};
+    let server = TestServer::answering(|seen, _| {
+        if seen.line.contains("/moved") {
+            http("302 Found", &[("Location", "/elsewhere")], "")
+        } else {
+            http("200 OK", &[("Content-Type", "application/json")], "{}")
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("note.txt"), "file contents 42").unwrap();
+    let coll = dir.path().join("flags.postman_collection.json");
+    let url = server.url();
+    std::fs::write(
+        &coll,
+        serde_json::json!({
+            "info": {"name": "Flags", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [
+                {"name": "Upload", "request": {"method": "POST", "url": format!("{url}/upload"),
+                    "body": {"mode": "formdata", "formdata": [
+                        {"key": "kind", "value": "{{kind}}", "type": "text"},
+                        {"key": "file", "type": "file", "src": "note.txt"}
+                    ]}},
+                 "event": [{"listen": "test", "script": {"exec": [
+                    "pm.globals.set('seen', pm.globals.get('kind') + '-done');",
+                    "pm.test('ok', function () { pm.response.to.have.status(200); });"]}}]},
+                {"name": "Moved", "request": {"method": "GET", "url": format!("{url}/moved")},
+                 "event": [{"listen": "test", "script": {"exec": ["pm.test('the 302 itself', function () { pm.response.to.have.status(302); });"]}}]}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let globals = dir.path().join("globals.json");
+    let c = coll.to_str().unwrap();
+    let ran = fhircheck(&[
+        "run",
+        c,
+        "--working-dir",
+        dir.path().to_str().unwrap(),
+        "--global-var",
+        "kind=report",
+        "--export-globals",
+        globals.to_str().unwrap(),
+        "--ignore-redirects",
+        "--color",
+        "off",
+        "--bail",
+        "folder",
+        "--timeout",
+        "0",
+    ]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let seen = server.seen();
+    let upload = seen.iter().find(|s| s.line.contains("/upload")).unwrap();
+    let ct = upload
+        .headers
+        .iter()
+        .find(|(k, _)| k == "content-type")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
+    assert!(
+        upload.body.contains("name=\"kind\"\r\n\r\nreport\r\n"),
+        "{}",
+        upload.body
+    );
+    assert!(
+        upload.body.contains("filename=\"note.txt\""),
+        "{}",
+        upload.body
+    );
+    assert!(upload.body.contains("file contents 42"), "{}", upload.body);
+    assert!(
+        !seen.iter().any(|s| s.line.contains("/elsewhere")),
+        "the redirect was not followed"
+    );
+    let g: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&globals).unwrap()).unwrap();
+    assert_eq!(g["_postman_variable_scope"], "globals");
+    assert!(
+        g["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["key"] == "seen" && v["value"] == "report-done"),
+        "{g}"
+    );
+    // A missing file is the request's error; -x still exits 0.
+    std::fs::remove_file(dir.path().join("note.txt")).unwrap();
+    let ran = fhircheck(&[
+        "run",
+        c,
+        "--working-dir",
+        dir.path().to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(ran.code, 4, "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("form-data file `file`: cannot read"),
+        "{}",
+        ran.stdout
+    );
+    let ran = fhircheck(&[
+        "run",
+        c,
+        "--working-dir",
+        dir.path().to_str().unwrap(),
+        "-q",
+        "-x",
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
 }

@@ -14,8 +14,12 @@ use crate::{fhircheck_env, snap, Target};
 /// A CA and a certificate for `localhost` signed by it.
 struct Pki {
     ca_pem: String,
+    ca_der: CertificateDer<'static>,
     leaf: CertificateDer<'static>,
     key: Vec<u8>,
+    /// A client certificate and its key (PEM), for mutual TLS.
+    client_pem: String,
+    client_key_pem: String,
 }
 
 fn pki() -> Pki {
@@ -33,10 +37,19 @@ fn pki() -> Pki {
         .push(DnType::CommonName, "localhost");
     let leaf_key = KeyPair::generate().unwrap();
     let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+    let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client
+        .distinguished_name
+        .push(DnType::CommonName, "fhircheck client");
+    let client_key = KeyPair::generate().unwrap();
+    let client_cert = client.signed_by(&client_key, &ca_cert, &ca_key).unwrap();
     Pki {
         ca_pem: ca_cert.pem(),
+        ca_der: ca_cert.der().clone(),
         leaf: leaf_cert.der().clone(),
         key: leaf_key.serialize_der(),
+        client_pem: client_cert.pem(),
+        client_key_pem: client_key.serialize_pem(),
     }
 }
 
@@ -130,6 +143,95 @@ fn servers(pki: &Pki, upstream: SocketAddr) -> Servers {
     }
 }
 
+/// TLS that asks for a client certificate signed by the test CA, in front of `upstream`.
+fn mutual_tls(pki: &Pki, upstream: SocketAddr) -> (tokio::runtime::Runtime, SocketAddr) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.ca_der.clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(
+            vec![pki.leaf.clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.key.clone())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                if let Ok(mut up) = TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+                }
+            });
+        }
+    });
+    (rt, addr)
+}
+
+#[test]
+fn a_client_certificate_for_servers_that_ask_for_one() {
+    let t = Target::start("healthy");
+    let pki = pki();
+    let upstream: SocketAddr = t
+        .sandbox
+        .endpoints
+        .base
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let (_rt, addr) = mutual_tls(&pki, upstream);
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let (ca, cert, key) = (
+        file("ca.pem", &pki.ca_pem),
+        file("client.pem", &pki.client_pem),
+        file("client.key", &pki.client_key_pem),
+    );
+    let c = file("tls.json", COLLECTION);
+    let url = format!("fhir_url=https://localhost:{}/fhir", addr.port());
+    let ran = fhircheck_env(&["run", &c, "--var", &url, "--cacert", &ca], &[]);
+    assert_eq!(ran.code, 4, "no client certificate: {}", ran.stdout);
+    let ran = fhircheck_env(
+        &[
+            "run",
+            &c,
+            "--var",
+            &url,
+            "--cacert",
+            &ca,
+            "--ssl-client-cert",
+            &cert,
+            "--ssl-client-key",
+            &key,
+        ],
+        &[],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
+
 const COLLECTION: &str = r#"{
   "name": "TLS reachability",
   "base_url": "{{fhir_url}}",
@@ -173,7 +275,23 @@ fn a_private_ca_is_trusted_with_cacert_or_ssl_cert_file_and_named_without() {
     );
     assert!(ran.stdout.contains("--cacert FILE"), "{}", ran.stdout);
     snap!("tls_untrusted_ca", ran.stdout);
-    // --cacert, before or after the subcommand.
+    // -k (Newman's --insecure) skips the check, and says what that costs.
+    let ran = fhircheck_env(
+        &["run", c, "--var", &url, "-k"],
+        &[("SSL_CERT_DIR", empty_dir)],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("TLS certificates are not checked"),
+        "{}",
+        ran.stderr
+    );
+    // --cacert, before or after the subcommand; Newman's --ssl-extra-ca-certs.
+    let ran = fhircheck_env(
+        &["run", c, "--var", &url, "--ssl-extra-ca-certs", ca],
+        &[("SSL_CERT_DIR", empty_dir)],
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     let ran = fhircheck_env(&["run", c, "--var", &url, "--cacert", ca], &[]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     let ran = fhircheck_env(&["--cacert", ca, "run", c, "--var", &url], &[]);

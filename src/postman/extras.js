@@ -1,0 +1,189 @@
+// The less common parts of the Postman sandbox API, compiled the first time a script uses one
+// (prelude.js has their stubs): Chai's nested.property, members, keys, closeTo, satisfy,
+// string, instanceOf and throw; a JSON Schema subset for to.have.jsonSchema and tv4; atob/btoa.
+// Everything is kept in the prelude's `__lib` or on Assertion.prototype: no new globals.
+(function () {
+__lib.nestedProperty = function (name, value) {
+  var r = __path(this._obj, name);
+  if (arguments.length > 1) {
+    this._assert(r.has && (this._deep ? __deepEqual(r.value, value) : r.value === value), "expected #{act} to have nested property '" + name + "' of #{exp}", "expected #{act} to not have nested property '" + name + "' of #{exp}", value);
+  } else {
+    this._assert(r.has, "expected #{act} to have nested property '" + name + "'", "expected #{act} to not have nested property '" + name + "'", name);
+  }
+  return r.has ? new Assertion(r.value, this._message) : this;
+};
+__method(["nestedProperty"], function () { this._nested = true; return __lib.nestedProperty.apply(this, arguments); });
+__method(["members"], function (want) {
+  var o = this._obj || [], eq = function (a, b) { return a === b || __deepEqual(a, b); };
+  var contains = function (list, v) { for (var i = 0; i < list.length; i++) if (eq(list[i], v)) return true; return false; };
+  var ok = true;
+  for (var i = 0; i < want.length; i++) if (!contains(o, want[i])) ok = false;
+  if (!this._contains) ok = ok && o.length === want.length;
+  return this._assert(ok, "expected #{act} to have the same members as #{exp}", "expected #{act} to not have the same members as #{exp}", want);
+});
+__method(["keys", "key"], function () {
+  var want = Array.isArray(arguments[0]) ? arguments[0] : (arguments[0] !== null && typeof arguments[0] === "object" ? Object.keys(arguments[0]) : Array.prototype.slice.call(arguments));
+  var o = this._obj || {}, have = Object.keys(o), ok;
+  if (this._any) { ok = false; for (var i = 0; i < want.length; i++) if (have.indexOf(String(want[i])) >= 0) ok = true; }
+  else {
+    ok = true;
+    for (var j = 0; j < want.length; j++) if (have.indexOf(String(want[j])) < 0) ok = false;
+    if (!this._contains) ok = ok && have.length === want.length;
+  }
+  return this._assert(ok, "expected #{act} to have keys #{exp}", "expected #{act} to not have keys #{exp}", want);
+});
+__method(["closeTo", "approximately"], function (n, delta) {
+  return this._assert(Math.abs(this._obj - n) <= delta, "expected #{act} to be close to " + n + " +/- " + delta, "expected #{act} not to be close to " + n + " +/- " + delta, n);
+});
+__method(["satisfy", "satisfies"], function (f) {
+  return this._assert(!!f(this._obj), "expected #{act} to satisfy " + __str(String(f)), "expected #{act} to not satisfy " + __str(String(f)), "satisfied");
+});
+__method(["string"], function (sub) {
+  return this._assert(typeof this._obj === "string" && this._obj.indexOf(sub) >= 0, "expected #{act} to contain #{exp}", "expected #{act} to not contain #{exp}", sub);
+});
+__method(["instanceOf", "instanceof"], function (C) {
+  return this._assert(this._obj instanceof C, "expected #{act} to be an instance of " + (C && C.name), "expected #{act} to not be an instance of " + (C && C.name), C && C.name);
+});
+__method(["throw", "throws", "Throw"], function (what, msg) {
+  var thrown = null, did = false;
+  try { this._obj(); } catch (e) { did = true; thrown = e; }
+  var ok = did;
+  if (did && typeof what === "function") ok = thrown instanceof what;
+  else if (did && typeof what === "string") ok = String(thrown && thrown.message).indexOf(what) >= 0;
+  else if (did && what instanceof RegExp) ok = what.test(String(thrown && thrown.message));
+  if (ok && typeof msg === "string") ok = String(thrown && thrown.message).indexOf(msg) >= 0;
+  return this._assert(ok, "expected [Function] to throw " + (what ? __str(what.name || what) : "an error"), "expected [Function] to not throw an error but " + __str(thrown && String(thrown)) + " was thrown", what ? String(what.name || what) : "an error");
+});
+__lib.schemaErrors = schemaErrors;
+// A JSON Schema subset (draft 4 to 7 keywords collections use), for `to.have.jsonSchema` and tv4.
+function schemaErrors(v, s, path, out) {
+  if (s === true || s === undefined || s === null) return out;
+  if (s === false) { out.push(path + ": no value is allowed"); return out; }
+  var t = __type(v), types = s.type === undefined ? null : [].concat(s.type);
+  if (types) {
+    var ok = types.some(function (x) { return x === t || (x === "integer" && t === "number" && Math.floor(v) === v) || (x === "number" && t === "number"); });
+    if (!ok) { out.push(path + ": expected " + types.join(" or ") + ", got " + t); return out; }
+  }
+  if (s.enum && !s.enum.some(function (e) { return __deepEqual(e, v); })) out.push(path + ": not one of " + __str(s.enum));
+  if (s.const !== undefined && !__deepEqual(s.const, v)) out.push(path + ": not " + __str(s.const));
+  if (t === "string") {
+    if (s.minLength !== undefined && v.length < s.minLength) out.push(path + ": shorter than " + s.minLength);
+    if (s.maxLength !== undefined && v.length > s.maxLength) out.push(path + ": longer than " + s.maxLength);
+    if (s.pattern !== undefined && !new RegExp(s.pattern).test(v)) out.push(path + ": does not match " + s.pattern);
+  }
+  if (t === "number") {
+    if (s.minimum !== undefined && v < s.minimum) out.push(path + ": below " + s.minimum);
+    if (s.maximum !== undefined && v > s.maximum) out.push(path + ": above " + s.maximum);
+  }
+  if (t === "array") {
+    if (s.minItems !== undefined && v.length < s.minItems) out.push(path + ": fewer than " + s.minItems + " items");
+    if (s.maxItems !== undefined && v.length > s.maxItems) out.push(path + ": more than " + s.maxItems + " items");
+    if (s.items && !Array.isArray(s.items)) v.forEach(function (x, i) { schemaErrors(x, s.items, path + "[" + i + "]", out); });
+  }
+  if (t === "object") {
+    (s.required || []).forEach(function (k) { if (!(k in v)) out.push(path + ": missing required property " + k); });
+    var props = s.properties || {};
+    for (var k in v) {
+      if (props[k] !== undefined) schemaErrors(v[k], props[k], path + "." + k, out);
+      else if (s.additionalProperties === false) out.push(path + ": property " + k + " is not allowed");
+      else if (typeof s.additionalProperties === "object") schemaErrors(v[k], s.additionalProperties, path + "." + k, out);
+    }
+  }
+  if (s.allOf) s.allOf.forEach(function (x) { schemaErrors(v, x, path, out); });
+  if (s.anyOf && !s.anyOf.some(function (x) { return schemaErrors(v, x, path, []).length === 0; })) out.push(path + ": matches none of anyOf");
+  if (s.oneOf && s.oneOf.filter(function (x) { return schemaErrors(v, x, path, []).length === 0; }).length !== 1) out.push(path + ": does not match exactly one of oneOf");
+  if (s.not && schemaErrors(v, s.not, path, []).length === 0) out.push(path + ": matches a schema it must not");
+  return out;
+}
+var tv4 = __lib.tv4 = {
+  error: null, errors: [],
+  validate: function (data, schema) { var e = schemaErrors(data, schema, "data", []); tv4.errors = e; tv4.error = e.length ? { message: e[0] } : null; return e.length === 0; },
+  validateResult: function (data, schema) { var ok = tv4.validate(data, schema); return { valid: ok, error: tv4.error, missing: [] }; },
+  validateMultiple: function (data, schema) { var ok = tv4.validate(data, schema); return { valid: ok, errors: tv4.errors.map(function (m) { return { message: m }; }), missing: [] }; }
+};
+__method(["jsonSchema"], function (schema) {
+  var e = schemaErrors(this._obj, schema, "data", []);
+  return this._assert(e.length === 0, "expected data to satisfy schema but found following errors: " + e.join(", "), "expected data to not satisfy schema", "valid");
+});
+
+var b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+__lib.btoa = function (s) {
+  s = String(s); var out = "";
+  for (var i = 0; i < s.length; i += 3) {
+    var a = s.charCodeAt(i), b = s.charCodeAt(i + 1), c = s.charCodeAt(i + 2);
+    if (a > 255 || b > 255 || c > 255) throw new Error("btoa: the string has characters outside Latin-1");
+    var n = (a << 16) | ((b || 0) << 8) | (c || 0);
+    out += b64[(n >> 18) & 63] + b64[(n >> 12) & 63] + (i + 1 < s.length ? b64[(n >> 6) & 63] : "=") + (i + 2 < s.length ? b64[n & 63] : "=");
+  }
+  return out;
+}
+__lib.atob = function (s) {
+  s = String(s).replace(/[\s=]+/g, ""); var out = "", bits = 0, n = 0;
+  for (var i = 0; i < s.length; i++) {
+    var v = b64.indexOf(s[i]);
+    if (v < 0) throw new Error("atob: not base64");
+    n = (n << 6) | v; bits += 6;
+    if (bits >= 8) { bits -= 8; out += String.fromCharCode((n >> bits) & 255); }
+  }
+  return out;
+}
+// pm.response.to.have.body / jsonBody / jsonSchema: `this` is {res, chain}, `args` the call's.
+__lib.have = {
+  body: function (args) {
+    var res = this.res, v = args[0];
+    if (!args.length && !res.body.length) throw __AssertionError("expected response to have content in body", "a body", "empty");
+    if (args.length && (v instanceof RegExp ? !v.test(res.body) : res.body !== v)) throw __AssertionError("expected response body to equal " + __str(v), __str(v), res.body);
+    return this.chain;
+  },
+  jsonBody: function (args) {
+    var res = this.res, path = args[0], value = args[1], j;
+    try { j = JSON.parse(res.body); } catch (e) { throw __AssertionError("expected response body to be a valid json but got error " + e.message, "JSON", "not JSON"); }
+    if (path !== undefined) {
+      if (typeof path === "object") { if (!__deepEqual(j, path)) throw __AssertionError("expected response body json to equal " + __str(path), __str(path), res.body); return this.chain; }
+      var r = __path(j, path);
+      if (!r.has) throw __AssertionError("expected " + __str(j) + " to have nested property '" + path + "'", path, "absent");
+      if (args.length > 1 && !__deepEqual(r.value, value)) throw __AssertionError("expected '" + path + "' to be " + __str(value) + " but got " + __str(r.value), __str(value), __str(r.value));
+    }
+    return this.chain;
+  },
+  jsonSchema: function (args) {
+    var j;
+    try { j = JSON.parse(this.res.body); } catch (e) { throw __AssertionError("expected response body to be a valid json", "JSON", "not JSON"); }
+    var e = schemaErrors(j, args[0], "data", []);
+    if (e.length) throw __AssertionError("expected data to satisfy schema but found following errors: " + e.join(", "), "valid", e[0]);
+    return this.chain;
+  }
+};
+// pm.request.url: the URL, and its query as a list a pre-request script may change.
+__lib.url = function (__req) {
+  var parse = function () {
+    var u = __req.url, q = u.indexOf("?"), hash = u.indexOf("#");
+    var base = q < 0 ? u : u.slice(0, q), query = q < 0 ? "" : u.slice(q + 1, hash < 0 ? undefined : hash);
+    var list = query === "" ? [] : query.split("&").map(function (p) { var i = p.indexOf("="); return i < 0 ? { key: p, value: null } : { key: p.slice(0, i), value: p.slice(i + 1) }; });
+    return { base: base, list: list };
+  };
+  var write = function (base, list) {
+    __req.url = base + (list.length ? "?" + list.map(function (p) { return p.value === null ? p.key : p.key + "=" + p.value; }).join("&") : "");
+  };
+  var query = {
+    get: function (k) { var l = parse().list; for (var i = 0; i < l.length; i++) if (l[i].key === k) return l[i].value; return undefined; },
+    has: function (k) { return query.get(k) !== undefined; },
+    all: function () { return parse().list; },
+    toObject: function () { var o = {}; parse().list.forEach(function (p) { o[p.key] = p.value; }); return o; },
+    each: function (f) { parse().list.forEach(f); },
+    count: function () { return parse().list.length; },
+    add: function (p) { var u = parse(); if (typeof p === "string") { var i = p.indexOf("="); p = i < 0 ? { key: p, value: null } : { key: p.slice(0, i), value: p.slice(i + 1) }; } u.list.push({ key: p.key, value: p.value === undefined ? null : String(p.value) }); write(u.base, u.list); },
+    upsert: function (p) { var u = parse(), found = false; u.list.forEach(function (x) { if (x.key === p.key) { x.value = String(p.value); found = true; } }); if (!found) u.list.push({ key: p.key, value: String(p.value) }); write(u.base, u.list); },
+    remove: function (k) { var u = parse(); write(u.base, u.list.filter(function (x) { return typeof k === "function" ? !k(x) : x.key !== k; })); },
+    clear: function () { write(parse().base, []); }
+  };
+  return {
+    query: query,
+    toString: function () { return __req.url; },
+    getHost: function () { var m = /^[a-z]+:\/\/([^\/:?]+)/i.exec(__req.url); return m ? m[1] : ""; },
+    getPath: function () { var m = /^[a-z]+:\/\/[^\/?]*(\/[^?#]*)?/i.exec(__req.url); return (m && m[1]) || "/"; },
+    getQueryString: function () { var u = parse(); return u.list.map(function (p) { return p.value === null ? p.key : p.key + "=" + p.value; }).join("&"); },
+    getPathWithQuery: function () { var q = this.getQueryString(); return this.getPath() + (q ? "?" + q : ""); }
+  };
+};
+})();
