@@ -195,6 +195,9 @@ pub fn challenge_params(header: &str) -> Vec<(String, String)> {
 /// Why a FHIR request failed, when its status says something about access.
 pub fn request(r: &RequestStep) -> Option<Diagnosis> {
     if let Outcome::Error(msg) = &r.outcome {
+        if msg.contains("the answer was an HTML page") {
+            return Some(html_instead_of_json(r.status));
+        }
         return transport_to(&r.url, msg);
     }
     if !matches!(r.outcome, Outcome::Failed) {
@@ -384,6 +387,24 @@ pub fn http_answer(
         )),
         _ => None,
     }
+}
+
+/// A script read an answer as JSON, and it was an HTML page.
+fn html_instead_of_json(status: Option<u16>) -> Diagnosis {
+    let gateway = matches!(status, Some(502..=504));
+    d(
+        "script.html_answer",
+        if gateway {
+            "a proxy or gateway in front of the FHIR service answered with its own error page (HTTP 502-504): it could not reach the service, or the service did not answer in time; the script's JSON.parse then failed on the page"
+        } else {
+            "the answer was an HTML page, not the FHIR server's JSON: a proxy, gateway or sign-in page answered, or the URL points at a web site; the script's JSON.parse then failed on it"
+        },
+        if gateway {
+            "retry later or with --retry N; check the gateway's health and its route to the FHIR service; fhircheck doctor shows what answers at the FHIR URL"
+        } else {
+            "check the URL is the FHIR service's own (Azure portal > the FHIR service > Overview > FHIR metadata endpoint) and any proxy between you and it; fhircheck doctor shows what answers there"
+        },
+    )
 }
 
 /// Which Azure FHIR service a URL's host is shaped like.

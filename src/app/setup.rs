@@ -242,7 +242,24 @@ fn postman_header_problems(
     path: &Path,
     c: &crate::postman::model::Collection,
 ) -> Result<(), CliError> {
-    for item in crate::postman::model::flatten(c) {
+    let items = crate::postman::model::flatten(c);
+    let unsupported: Vec<String> = items
+        .iter()
+        .filter_map(|item| {
+            let kind = item.auth.as_ref()?.kind.as_str();
+            (!matches!(kind, "bearer" | "basic" | "apikey" | "oauth2" | "noauth"))
+                .then(|| format!("  {}: {kind}", item.path))
+        })
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(usage(format!(
+            "{}: {} request(s) use an auth type fhircheck does not support (Newman sends them without it); nothing was sent:\n{}\n  = help: supported are bearer, basic, apikey, oauth2 (a token it holds, or client credentials) and noauth; send the credential as a header instead, or run this collection with Newman",
+            path.display(),
+            unsupported.len(),
+            unsupported.join("\n")
+        )));
+    }
+    for item in items {
         for (k, v) in &item.request.headers {
             if k.contains("{{") || v.contains("{{") {
                 continue;

@@ -673,7 +673,12 @@ impl Driver for PostmanDriver<'_> {
         let script_error = match (p.pre_error.take(), test_error) {
             (Some(a), Some(b)) => Some(format!("{a}; {b}")),
             (a, b) => a.or(b),
-        };
+        }
+        .map(|e| match html_page(answer) {
+            // `JSON.parse` on a gateway's error page: say what the answer was.
+            Some(what) => format!("{e} ({what})"),
+            None => e,
+        });
         let assertions = test_assertions(&p.tests);
         let json = answer.json_shaped(crate::assertions::outcome_shape());
         let mut step = label.answered(answer, json.as_ref());
@@ -910,6 +915,13 @@ fn multipart(
         format!("multipart/form-data; boundary={boundary}"),
     ));
     Ok(body)
+}
+
+/// "the answer was an HTML page (HTTP 502), not JSON", when it was one.
+fn html_page(a: &Answer) -> Option<String> {
+    let html = a.header("content-type").is_some_and(|c| c.contains("html"))
+        || a.text().trim_start().starts_with('<');
+    html.then(|| format!("the answer was an HTML page (HTTP {}), not JSON", a.status))
 }
 
 /// JSON with its `//` and `/* */` comments removed, as Postman sends a raw JSON body; text

@@ -642,3 +642,60 @@ fn newman_flags_and_multipart_bodies() {
     ]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
 }
+
+/// A script's JSON.parse on a gateway's HTML error page gets the cause, not only the
+/// parser's complaint; an auth type fhircheck can not send stops the run before anything goes.
+#[test]
+fn html_answers_and_unsupported_auth() {
+    use crate::common::{http, TestServer};
+    let server = TestServer::answering(|_, _| {
+        http(
+            "502 Bad Gateway",
+            &[("Content-Type", "text/html")],
+            "<html><body>502 Bad Gateway</body></html>",
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let coll = dir.path().join("gw.postman_collection.json");
+    let item = |name: &str, auth: serde_json::Value| {
+        serde_json::json!({"name": name, "request": {"method": "GET", "url": format!("{}/fhir/Patient", server.url()), "auth": auth},
+            "event": [{"listen": "test", "script": {"exec": ["var data = JSON.parse(responseBody);"]}}]})
+    };
+    let write = |items: Vec<serde_json::Value>| {
+        std::fs::write(&coll, serde_json::json!({"info": {"name": "Gateway", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}, "item": items}).to_string()).unwrap();
+    };
+    write(vec![item("Search", serde_json::json!({"type": "noauth"}))]);
+    let ran = fhircheck(&["run", coll.to_str().unwrap(), "-q"]);
+    assert_eq!(ran.code, 4, "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("the answer was an HTML page (HTTP 502), not JSON"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains("a proxy or gateway in front of the FHIR service"),
+        "{}",
+        ran.stdout
+    );
+    write(vec![
+        item(
+            "Signed",
+            serde_json::json!({"type": "awsv4", "awsv4": [{"key": "service", "value": "healthlake"}]}),
+        ),
+        item(
+            "Digest",
+            serde_json::json!({"type": "digest", "digest": [{"key": "username", "value": "u"}]}),
+        ),
+    ]);
+    let before = server.seen().len();
+    let ran = fhircheck(&["run", coll.to_str().unwrap()]);
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("Signed: awsv4") && ran.stderr.contains("Digest: digest"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(server.seen().len(), before, "nothing was sent");
+}
