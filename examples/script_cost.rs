@@ -58,7 +58,7 @@ fn main() {
     println!("first script:    {:.3} ms", first.as_secs_f64() * 1000.0);
     println!("per script:      {:.3} ms (mean of {n} runs; the API is set up once per run, state reset per script)", per.as_secs_f64() * 1000.0);
     // The way a Postman run calls it: on the engine's own thread, through a channel.
-    let mut worker = Worker::new(Duration::from_secs(5)).expect("worker");
+    let mut worker = Worker::new(Duration::from_secs(5), None).expect("worker");
     let t2 = Instant::now();
     for _ in 0..n {
         let out = worker.run(script, &input).expect("script runs");

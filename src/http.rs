@@ -101,9 +101,32 @@ pub struct Http {
     /// `--max-body`, in bytes.
     pub max_body: u64,
     pub network: Network,
+    /// The per-request timeout the client was built with.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("max_body", &self.max_body)
+            .field("timeout", &self.timeout)
+            .field("traced", &self.tracer.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Http {
+    /// A client of its own with the same settings: for a thread that runs its own runtime
+    /// (the script engine's, for `pm.sendRequest`).
+    pub fn fresh(&self) -> Result<Http, String> {
+        Http::new(
+            self.timeout,
+            self.tracer.clone(),
+            self.max_body,
+            self.network.clone(),
+        )
+    }
+
     pub fn new(
         timeout: Duration,
         tracer: Option<Tracer>,
@@ -115,6 +138,7 @@ impl Http {
             tracer,
             max_body,
             network,
+            timeout,
         })
     }
 

@@ -72,6 +72,11 @@ const CASES: &[Case] = &[
         args: &[],
     },
     Case {
+        file: "send-request-token.postman_collection.json",
+        scenario: "healthy",
+        args: &[],
+    },
+    Case {
         file: "crud-search.postman_collection.json",
         scenario: "healthy",
         args: &["-n", "2"],
@@ -187,10 +192,34 @@ fn newman_run(case: &Case) -> (Vec<Seen>, Value) {
         )
     }))
     .unwrap();
-    let seen = j["run"]["executions"]
+    // A pm.sendRequest shows in Newman's report as one more execution of the item, sharing its
+    // `cursor.httpRequestId`: of those, the one with the most assertions, then with an answer,
+    // stands for the item (its own request).
+    let all: Vec<&Value> = j["run"]["executions"]
         .as_array()
         .into_iter()
         .flatten()
+        .collect();
+    let id = |e: &Value| e["cursor"]["httpRequestId"].as_str().map(str::to_string);
+    let rank = |e: &Value| {
+        (
+            e["assertions"].as_array().map_or(0, Vec::len),
+            e.get("response").is_some(),
+        )
+    };
+    let mut chosen: Vec<&Value> = Vec::new();
+    for e in &all {
+        match chosen
+            .iter_mut()
+            .find(|c| id(c).is_some() && id(c) == id(e))
+        {
+            Some(c) if rank(e) > rank(c) => *c = e,
+            Some(_) => {}
+            None => chosen.push(e),
+        }
+    }
+    let seen = chosen
+        .into_iter()
         .map(|e| Seen {
             name: e["item"]["name"].as_str().unwrap_or("").into(),
             method: e["request"]["method"].as_str().unwrap_or("").into(),
@@ -459,6 +488,9 @@ fn postman_collections_run_as_newman_runs_them() {
         .map(|(a, reason)| format!("{a} ({reason})"))
         .collect();
     let accepted_seen = seen_diffs.len() - unlisted.len();
+    for d in seen_diffs.iter().filter(|d| !unlisted.contains(d)) {
+        lines.push(format!("  accepted: {d}"));
+    }
     lines.push(format!(
         "all: requests {}/{} agree, tests {}/{} agree; {} difference(s) accepted under {} listed reason(s)",
         total[0], total[1], total[2], total[3], accepted_seen, accepted.len()

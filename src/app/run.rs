@@ -203,6 +203,7 @@ impl RunSetup {
             script_timeout: Duration::from_millis(pm.timeout_script.max(1)),
             authority_host: pm.authority_host.clone(),
             working_dir: pm.working_dir.clone(),
+            http: None,
         };
         let timeout = pm
             .timeout_request
@@ -227,6 +228,11 @@ impl RunSetup {
             ignore_redirects: a.ignore_redirects,
         }
         .build(cfg)?;
+        // pm.sendRequest sends with the run's client settings (trust, proxies, trace).
+        let postman = PostmanOptions {
+            http: Some(ctx.http.clone()),
+            ..postman
+        };
         Ok(RunSetup {
             jobs,
             parallel,

@@ -348,7 +348,16 @@ function __begin() {
       get current() { return __s.info.requestName; }
     },
     setNextRequest: function (name) { __next = name === undefined ? null : name; __nextSet = true; },
-    sendRequest: function () { throw new Error("pm.sendRequest is not supported by fhircheck: scripts get no network access"); }
+    // Sent after the script's own code, with its callback (or promise) then, as the sandbox's
+    // event loop does; through the run's HTTP client, traced with -v.
+    sendRequest: function (req, cb) {
+      var job = function () {
+        var r = JSON.parse(__sendNative(JSON.stringify(__sendSpec(req))));
+        return r.error ? [new Error(r.error), undefined] : [null, __sendResponse(r)];
+      };
+      if (typeof cb === "function") { __timers.push(function () { var x = job(); cb(x[0], x[1]); }); return undefined; }
+      return new Promise(function (resolve, reject) { __timers.push(function () { var x = job(); if (x[0]) reject(x[0]); else resolve(x[1]); }); });
+    }
   };
   pm.expect.fail = function (message) { throw __AssertionError(message === undefined ? "expect.fail()" : String(message), "", ""); };
   pm.test.skip = function (name) { __tests.push({ name: String(name), passed: true, skipped: true }); };
@@ -385,11 +394,47 @@ function __begin() {
 
 function require(name) { throw new Error("require('" + name + "') is not available in fhircheck scripts"); }
 
-function __finish() {
-  // Timers run after the script, in order, as the sandbox runs them before it ends.
-  for (var t = 0; t < __timers.length && t < 1000; t++) {
-    if (__timers[t]) { try { __timers[t](); } catch (e) { __logs.push("error in a timer callback: " + ((e && e.message) || e)); } }
+// Runs the timers and pm.sendRequest callbacks queued so far, in order; true when it ran any.
+// Rust calls it, then runs promise jobs, until nothing is left.
+function __flush() {
+  var list = __timers;
+  if (!list.length) return false;
+  __timers = [];
+  for (var t = 0; t < list.length && t < 1000; t++) {
+    if (list[t]) list[t]();
   }
+  return true;
+}
+
+// A pm.sendRequest argument (a URL, or a request object in Postman's shape) as what Rust sends.
+// As in Postman, `{{variables}}` in it are not replaced: scripts read them with pm.*.get.
+function __sendSpec(req) {
+  if (typeof req === "string") return { method: "GET", url: req, headers: [] };
+  var headers = [], h = req.header || req.headers || [];
+  if (Array.isArray(h)) h.forEach(function (x) { if (x && !x.disabled) headers.push([String(x.key), String(x.value)]); });
+  else if (typeof h === "object") for (var k in h) headers.push([k, String(h[k])]);
+  var body = null, b = req.body;
+  if (b && b.mode === "raw") body = String(b.raw);
+  else if (b && (b.mode === "urlencoded" || b.mode === "formdata")) {
+    var list = b[b.mode] || [];
+    body = list.filter(function (x) { return !x.disabled; }).map(function (x) { return encodeURIComponent(x.key) + "=" + encodeURIComponent(String(x.value)); }).join("&");
+    if (!headers.some(function (x) { return x[0].toLowerCase() === "content-type"; })) headers.push(["Content-Type", "application/x-www-form-urlencoded"]);
+  } else if (typeof b === "string") body = b;
+  var url = req.url && typeof req.url === "object" ? (req.url.raw || String(req.url)) : String(req.url);
+  return { method: String(req.method || "GET"), url: url, headers: headers, body: body };
+}
+
+function __sendResponse(r) {
+  var headers = __headerList(r.headers);
+  return {
+    code: r.code, status: r.status, headers: headers, responseTime: r.responseTime, responseSize: r.body.length,
+    text: function () { return r.body; },
+    json: function () { return JSON.parse(r.body); },
+    reason: function () { return r.status; }
+  };
+}
+
+function __finish() {
   for (var k in tests) {
     if (Object.prototype.hasOwnProperty.call(tests, k)) __tests.push({ name: k, passed: !!tests[k], error: tests[k] ? undefined : "tests[\"" + k + "\"] was " + __str(tests[k]) });
   }

@@ -34,6 +34,8 @@ pub struct Options {
     pub authority_host: Option<String>,
     /// `--working-dir`: where form-data files are read from.
     pub working_dir: Option<std::path::PathBuf>,
+    /// What `pm.sendRequest` sends with (the run's client settings); `None` refuses it.
+    pub http: Option<crate::http::Http>,
 }
 
 impl Default for Options {
@@ -46,6 +48,7 @@ impl Default for Options {
             script_timeout: Duration::from_secs(5),
             authority_host: None,
             working_dir: None,
+            http: None,
         }
     }
 }
@@ -259,7 +262,7 @@ impl<'a> PostmanDriver<'a> {
             collection,
             source: source.to_string(),
             items,
-            engine: Worker::new(opts.script_timeout),
+            engine: Worker::new(opts.script_timeout, opts.http.clone()),
             scopes,
             opts,
             iterations,

@@ -126,9 +126,77 @@ pub struct Engine {
     /// it. Replaced by a fresh one when a script changed the builtins or the API.
     // Declared before the runtime: a context must be dropped before its runtime.
     sandbox: std::cell::RefCell<Sandbox>,
+    /// What `pm.sendRequest` sends with; `None`: it is refused.
+    sender: std::rc::Rc<Sender>,
     rt: Runtime,
     deadline: Arc<Mutex<Instant>>,
     limit: Duration,
+}
+
+/// `pm.sendRequest`'s HTTP: a client of its own on a runtime of this thread, made on first use
+/// from the run's settings, so its exchanges go through `http::Http::send` (traced with `-v`,
+/// masked) like every other request.
+struct Sender {
+    settings: Option<crate::http::Http>,
+    live: std::cell::RefCell<Option<(crate::http::Http, tokio::runtime::Runtime)>>,
+}
+
+impl Sender {
+    /// Sends one request described as JSON `{method, url, headers: [[k, v]], body}`; answers
+    /// `{code, status, headers, body, responseTime}` or `{error}`.
+    fn send(&self, spec: &str) -> String {
+        let answer = self
+            .try_send(spec)
+            .unwrap_or_else(|e| serde_json::json!({ "error": e }));
+        answer.to_string()
+    }
+
+    fn try_send(&self, spec: &str) -> Result<Value, String> {
+        let Some(settings) = &self.settings else {
+            return Err("pm.sendRequest is not available here".into());
+        };
+        let spec: Value = serde_json::from_str(spec).map_err(|e| e.to_string())?;
+        let mut live = self.live.borrow_mut();
+        if live.is_none() {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("pm.sendRequest: {e}"))?;
+            *live = Some((settings.fresh()?, rt));
+        }
+        let Some((http, rt)) = live.as_ref() else {
+            return Err("pm.sendRequest: no client".into());
+        };
+        let method = spec["method"]
+            .as_str()
+            .unwrap_or("GET")
+            .to_ascii_uppercase();
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| format!("`{method}` is not an HTTP method"))?;
+        let url = spec["url"].as_str().unwrap_or_default();
+        let mut req = http.request(method, url);
+        for h in spec["headers"].as_array().into_iter().flatten() {
+            if let (Some(k), Some(v)) = (h[0].as_str(), h[1].as_str()) {
+                req = req.header(k, v);
+            }
+        }
+        if let Some(b) = spec["body"].as_str() {
+            req = req.body(b.to_string());
+        }
+        let _guard = rt.enter();
+        let a = rt.block_on(http.send(req))?;
+        let reason = reqwest::StatusCode::from_u16(a.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("");
+        Ok(serde_json::json!({
+            "code": a.status,
+            "status": reason,
+            "headers": a.headers.iter().map(|(k, v)| serde_json::json!({"key": k, "value": v})).collect::<Vec<_>>(),
+            "body": a.text(),
+            "responseTime": crate::clock::millis(a.duration),
+        }))
+    }
 }
 
 /// One context with the API defined.
@@ -138,7 +206,7 @@ struct Sandbox {
 }
 
 impl Sandbox {
-    fn new(rt: &Runtime) -> Result<Sandbox, String> {
+    fn new(rt: &Runtime, sender: &std::rc::Rc<Sender>) -> Result<Sandbox, String> {
         let ctx = Context::full(rt).map_err(|e| format!("cannot create a script context: {e}"))?;
         let pristine = ctx
             .with(|ctx| {
@@ -146,6 +214,9 @@ impl Sandbox {
                 opts.global = true;
                 opts.strict = false;
                 ctx.globals().set("__extrasSource", EXTRAS)?;
+                let s = sender.clone();
+                let send = Function::new(ctx.clone(), move |spec: String| s.send(&spec))?;
+                ctx.globals().set("__sendNative", send)?;
                 ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
                 let f: Function = ctx.globals().get("__pristine")?;
                 Ok::<_, rquickjs::Error>(Persistent::save(&ctx, f))
@@ -168,6 +239,11 @@ impl Sandbox {
 
 impl Engine {
     pub fn new(limit: Duration) -> Result<Engine, String> {
+        Engine::with_http(limit, None)
+    }
+
+    /// An engine whose `pm.sendRequest` sends with a client made from `http`'s settings.
+    pub fn with_http(limit: Duration, http: Option<crate::http::Http>) -> Result<Engine, String> {
         let rt = Runtime::new().map_err(|e| format!("cannot start the script engine: {e}"))?;
         rt.set_memory_limit(128 * 1024 * 1024);
         rt.set_max_stack_size(1024 * 1024);
@@ -177,13 +253,36 @@ impl Engine {
             Instant::now() > *d.lock().unwrap_or_else(|e| e.into_inner())
         })));
         // The API is defined once per run; each script then only resets its state.
-        let sandbox = Sandbox::new(&rt)?;
+        let sender = std::rc::Rc::new(Sender {
+            settings: http,
+            live: std::cell::RefCell::new(None),
+        });
+        let sandbox = Sandbox::new(&rt, &sender)?;
         Ok(Engine {
             sandbox: std::cell::RefCell::new(sandbox),
+            sender,
             rt,
             deadline,
             limit,
         })
+    }
+
+    /// Runs what the script left to run after its own code: timers and `pm.sendRequest`
+    /// callbacks (`__flush`), then promise jobs, in rounds, as the sandbox's event loop would.
+    fn settle(&self, ctx: &rquickjs::Ctx<'_>) -> rquickjs::Result<()> {
+        for _ in 0..100 {
+            let ran: bool = ctx.eval("__flush()")?;
+            let mut jobs = false;
+            let mut n = 0;
+            while n < 10_000 && ctx.execute_pending_job() {
+                jobs = true;
+                n += 1;
+            }
+            if !ran && !jobs {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Runs `source` with `input`; returns what it changed.
@@ -192,7 +291,7 @@ impl Engine {
         let input = serde_json::to_string(input).unwrap_or_default();
         let limit = self.limit;
         if self.sandbox.borrow().tampered() {
-            let fresh = Sandbox::new(&self.rt).map_err(|message| ScriptError {
+            let fresh = Sandbox::new(&self.rt, &self.sender).map_err(|message| ScriptError {
                 message,
                 line: None,
             })?;
@@ -251,6 +350,8 @@ impl Engine {
                 .eval_with_options::<(), _>(wrapped, opts)
                 .err()
                 .map(|e| fail(&ctx, e, true));
+            // Timers, pm.sendRequest callbacks and promise reactions, until none is left.
+            let thrown = thrown.or_else(|| self.settle(&ctx).err().map(|e| fail(&ctx, e, true)));
             // What the script did before it threw is kept: its tests and variables. A script
             // stopped by the time limit gets a moment more to hand its state back.
             *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + FINISH_TIME;
@@ -276,6 +377,7 @@ type Reply = Result<Output, ScriptError>;
 /// the process ends; the next script gets a new thread and a new engine.
 pub struct Worker {
     limit: Duration,
+    http: Option<crate::http::Http>,
     live: Option<(mpsc::Sender<Job>, mpsc::Receiver<Reply>)>,
 }
 
@@ -298,8 +400,13 @@ fn spin<T>(rx: &mpsc::Receiver<T>) -> Result<T, bool> {
 const GRACE: Duration = Duration::from_secs(1);
 
 impl Worker {
-    pub fn new(limit: Duration) -> Result<Worker, String> {
-        let mut w = Worker { limit, live: None };
+    /// `http`: the settings `pm.sendRequest` sends with; `None` refuses it.
+    pub fn new(limit: Duration, http: Option<crate::http::Http>) -> Result<Worker, String> {
+        let mut w = Worker {
+            limit,
+            http,
+            live: None,
+        };
         w.live = Some(w.spawn()?);
         Ok(w)
     }
@@ -309,10 +416,11 @@ impl Worker {
         let (reply_tx, replies) = mpsc::channel::<Reply>();
         let (ready_tx, ready) = mpsc::channel::<Result<(), String>>();
         let limit = self.limit;
+        let http = self.http.clone();
         std::thread::Builder::new()
             .name("fhircheck-scripts".into())
             .spawn(move || {
-                let engine = match Engine::new(limit) {
+                let engine = match Engine::with_http(limit, http) {
                     Ok(e) => {
                         let _ = ready_tx.send(Ok(()));
                         e
@@ -525,7 +633,7 @@ mod tests {
     /// abandoned, and the next one runs on a fresh engine.
     #[test]
     fn a_catastrophic_regular_expression_is_stopped() {
-        let mut w = Worker::new(Duration::from_millis(200)).unwrap();
+        let mut w = Worker::new(Duration::from_millis(200), None).unwrap();
         let err = w
             .run(
                 r#"/^(a+)+$/.test("a".repeat(40) + "b");"#,
