@@ -17,6 +17,7 @@ pub mod diagnose;
 mod doctor;
 mod exec;
 mod exit;
+mod fake;
 mod http;
 mod native;
 pub mod plan;

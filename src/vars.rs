@@ -102,8 +102,7 @@ pub fn dynamic_value(name: &str, clock: &Clock) -> Option<String> {
         "$guid" | "$randomUUID" => Some(uuid::Uuid::new_v4().to_string()),
         "$timestamp" => Some(clock.now().to_string()),
         "$isoTimestamp" => Some(clock::iso8601_millis(clock.now_millis())),
-        "$randomInt" => Some((uuid::Uuid::new_v4().as_u128() % 1001).to_string()),
-        _ => None,
+        _ => crate::fake::value(name, clock.now()),
     }
 }
 
@@ -135,7 +134,7 @@ pub enum VarError {
         /// The variable whose value refers to it, if any.
         via: Option<String>,
     },
-    #[error("`{name}` is not a dynamic variable fhircheck knows (known: $guid, $randomUUID, $timestamp, $isoTimestamp, $randomInt, $env.NAME)")]
+    #[error("`{name}` is not a dynamic variable fhircheck knows (known: $guid, $timestamp, $isoTimestamp, $env.NAME, and Postman's $random… names such as $randomInt, $randomUUID, $randomEmail, $randomFirstName)")]
     UnknownDynamic { name: String },
     #[error("variables refer to each other in a loop: {chain}")]
     Cycle { chain: String },

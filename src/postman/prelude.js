@@ -40,7 +40,11 @@ function __replace(t) {
   if (typeof t !== "string") return t;
   for (var depth = 0; depth < 10 && t.indexOf("{{") >= 0; depth++) {
     var before = t;
-    t = t.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, function (m, k) { var v = __lookup(k); return v === undefined ? m : String(v); });
+    t = t.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, function (m, k) {
+      var v = __lookup(k);
+      if (v === undefined && k.charAt(0) === "$") v = __dynamicNative(k);
+      return v === undefined || v === null ? m : String(v);
+    });
     if (t === before) break;
   }
   return t;

@@ -217,6 +217,11 @@ impl Sandbox {
                 let s = sender.clone();
                 let send = Function::new(ctx.clone(), move |spec: String| s.send(&spec))?;
                 ctx.globals().set("__sendNative", send)?;
+                // `{{$randomEmail}}` and the other dynamic variables in replaceIn.
+                let dynamic = Function::new(ctx.clone(), |name: String| {
+                    crate::vars::dynamic_value(&name, &crate::clock::Clock::System)
+                })?;
+                ctx.globals().set("__dynamicNative", dynamic)?;
                 ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
                 let f: Function = ctx.globals().get("__pristine")?;
                 Ok::<_, rquickjs::Error>(Persistent::save(&ctx, f))

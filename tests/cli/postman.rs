@@ -221,8 +221,7 @@ fn script_errors_loops_and_failed_tests() {
     );
     // A pm.sendRequest that fails hands its error to the callback; the item's request passes.
     assert!(
-        ran.stdout
-            .contains("PASS  pm.sendRequest to a closed port"),
+        ran.stdout.contains("PASS  pm.sendRequest to a closed port"),
         "{}",
         ran.stdout
     );
