@@ -235,7 +235,21 @@ pub fn url(v: &Value) -> String {
         Value::Object(_) => v,
         _ => return String::new(),
     };
-    let query = obj.get("query").map(|q| kv_list(Some(q)));
+    // `k` for a key with no value (null), `k=` for an empty one, as Postman writes them.
+    let query: Option<Vec<String>> = obj.get("query").map(|q| {
+        q.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| !e.get("disabled").and_then(Value::as_bool).unwrap_or(false))
+            .filter_map(|e| {
+                let k = e.get("key").and_then(Value::as_str)?;
+                Some(match e.get("value") {
+                    None | Some(Value::Null) => k.to_string(),
+                    Some(v) => format!("{k}={}", text(v)),
+                })
+            })
+            .collect()
+    });
     let mut base = match obj.get("raw").and_then(Value::as_str) {
         Some(raw) if query.is_none() => raw.to_string(),
         Some(raw) => raw.split('?').next().unwrap_or(raw).to_string(),
@@ -281,18 +295,7 @@ pub fn url(v: &Value) -> String {
     }
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         base.push('?');
-        base.push_str(
-            &q.iter()
-                .map(|(k, v)| {
-                    if v.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{k}={v}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("&"),
-        );
+        base.push_str(&q.join("&"));
     }
     base
 }
@@ -332,6 +335,19 @@ pub fn request(v: &Value) -> Request {
                 }
                 Some("urlencoded") => Body::UrlEncoded(kv_list(b.get("urlencoded"))),
                 Some("formdata") => Body::FormData(form_parts(b.get("formdata"))),
+                // Sent as Postman sends it: JSON with the query and its variables.
+                Some("graphql") => {
+                    let g = b.get("graphql").cloned().unwrap_or(Value::Null);
+                    let variables = match g.get("variables") {
+                        Some(Value::String(v)) if !v.trim().is_empty() => {
+                            serde_json::from_str(v).unwrap_or(Value::String(v.clone()))
+                        }
+                        Some(Value::String(_)) | None => Value::Object(Default::default()),
+                        Some(other) => other.clone(),
+                    };
+                    let body = serde_json::json!({"query": g.get("query").cloned().unwrap_or(Value::Null), "variables": variables});
+                    Body::Raw(body.to_string(), Some("json".into()))
+                }
                 _ => Body::None,
             }
         }

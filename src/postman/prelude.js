@@ -396,7 +396,11 @@ function __begin() {
 
 }
 
-function require(name) { throw new Error("require('" + name + "') is not available in fhircheck scripts"); }
+// The modules Postman's sandbox lends: `uuid`; the others are not available, and say so.
+function require(name) {
+  if (name === "uuid") return { v4: function () { return __dynamicNative("$guid"); } };
+  throw new Error("require('" + name + "') is not available in fhircheck scripts (of the modules Postman's sandbox provides, only uuid is)");
+}
 
 // Runs the timers and pm.sendRequest callbacks queued so far, in order; true when it ran any.
 // Rust calls it, then runs promise jobs, until nothing is left.
