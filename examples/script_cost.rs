@@ -37,6 +37,7 @@ fn main() {
             iteration_count: 1,
             request_name: "r".into(),
             request_id: "r".into(),
+            environment_name: None,
         },
     };
     let script = "pm.test('status 200', function () { pm.response.to.have.status(200); });\n\

@@ -217,6 +217,7 @@ pub(super) fn load_postman(
             })
             .collect(),
         environment: to_map(env_file),
+        environment_name: env_file.and_then(|e| e.name.clone()),
     };
     for (k, v) in cli_vars {
         if crate::vars::is_secret_name(k) {

@@ -315,8 +315,10 @@ function __begin() {
     return api;
   }
 
+  var env = __scope("environment");
+  env.name = __s.info.environmentName === null ? undefined : __s.info.environmentName;
   pm = {
-    environment: __scope("environment"),
+    environment: env,
     globals: __scope("globals"),
     collectionVariables: __scope("collection"),
     iterationData: __scope("data"),

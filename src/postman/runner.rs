@@ -60,6 +60,8 @@ pub struct Scopes {
     pub globals: Map<String, Value>,
     pub collection: Map<String, Value>,
     pub environment: Map<String, Value>,
+    /// The environment file's name, for `pm.environment.name`.
+    pub environment_name: Option<String>,
 }
 
 const ENTRA_HOSTS: &[&str] = &[
@@ -316,6 +318,7 @@ impl<'a> PostmanDriver<'a> {
             iteration_count: self.iterations,
             request_name: item.name.clone(),
             request_id: item.path.clone(),
+            environment_name: self.scopes.environment_name.clone(),
         }
     }
 

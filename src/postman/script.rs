@@ -62,6 +62,9 @@ pub struct Info {
     pub request_name: String,
     #[serde(rename = "requestId")]
     pub request_id: String,
+    /// The environment file's name (`pm.environment.name`).
+    #[serde(rename = "environmentName")]
+    pub environment_name: Option<String>,
 }
 
 /// How long `__finish` may take after a script: it only serialises the script's state.
@@ -575,6 +578,7 @@ mod tests {
                 iteration_count: 1,
                 request_name: "r".into(),
                 request_id: "1".into(),
+                environment_name: None,
             },
         }
     }
