@@ -79,7 +79,8 @@ pub struct CompletionsArgs {
 const RUN_HELP: &str = "Variables: `{{name}}` in urls, headers, query, bodies and auth fields. Precedence, highest first:
 values captured by earlier requests, --var, the environment file (-e), the collection's `variables`.
 Process environment variables are read only when named: `{{$env.AZURE_CLIENT_SECRET}}`.
-Dynamic values: {{$guid}}, {{$timestamp}}, {{$isoTimestamp}}, {{$randomInt}}.
+Dynamic values: {{$guid}}, {{$timestamp}}, {{$isoTimestamp}}, and Postman's {{$random…}} names
+({{$randomInt}}, {{$randomUUID}}, {{$randomEmail}}, {{$randomFirstName}}, {{$randomDatePast}}…).
 
 With no COLLECTION, the built-in Azure smoke collection runs (the same as the shipped
 collections/azure-fhir-smoke.json): set FHIR_URL and the AZURE_* variables, nothing else.
