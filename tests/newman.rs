@@ -72,6 +72,11 @@ const CASES: &[Case] = &[
         args: &[],
     },
     Case {
+        file: "libraries.postman_collection.json",
+        scenario: "healthy",
+        args: &[],
+    },
+    Case {
         file: "every-resource-type.postman_collection.json",
         scenario: "healthy",
         args: &[],

@@ -186,4 +186,116 @@ __lib.url = function (__req) {
     getPathWithQuery: function () { var q = this.getQueryString(); return this.getPath() + (q ? "?" + q : ""); }
   };
 };
+// ---- lodash (`_`, `require('lodash')`): the helpers collections use ---------------------------
+var isObj = function (v) { return v !== null && typeof v === "object"; };
+var iter = function (f) {
+  if (typeof f === "function") return f;
+  if (typeof f === "string") return function (o) { return getPath(o, f); };
+  if (Array.isArray(f)) return function (o) { return getPath(o, f[0]) === f[1]; };
+  if (isObj(f)) return function (o) { for (var k in f) if (!__deepEqual(getPath(o, k), f[k])) return false; return true; };
+  return function (o) { return o; };
+};
+var toPath = function (p) { return Array.isArray(p) ? p : String(p).replace(/\[(\w+)\]/g, ".$1").split(".").filter(function (x) { return x !== ""; }); };
+var getPath = function (o, p) { var parts = toPath(p); for (var i = 0; i < parts.length; i++) { if (o === null || o === undefined) return undefined; o = o[parts[i]]; } return o; };
+var list = function (c) { return Array.isArray(c) ? c : (isObj(c) ? Object.keys(c).map(function (k) { return c[k]; }) : (typeof c === "string" ? c.split("") : [])); };
+var lodash = {
+  get: function (o, p, d) { var v = getPath(o, p); return v === undefined ? d : v; },
+  set: function (o, p, v) { var parts = toPath(p), cur = o; for (var i = 0; i < parts.length - 1; i++) { if (!isObj(cur[parts[i]])) cur[parts[i]] = /^\d+$/.test(parts[i + 1]) ? [] : {}; cur = cur[parts[i]]; } cur[parts[parts.length - 1]] = v; return o; },
+  has: function (o, p) { var parts = toPath(p); for (var i = 0; i < parts.length; i++) { if (!isObj(o) || !Object.prototype.hasOwnProperty.call(o, parts[i])) return false; o = o[parts[i]]; } return true; },
+  isEmpty: function (v) { return v === null || v === undefined || (typeof v === "string" || Array.isArray(v) ? v.length === 0 : (isObj(v) ? Object.keys(v).length === 0 : true)); },
+  isEqual: function (a, b) { return __deepEqual(a, b); },
+  isString: function (v) { return typeof v === "string"; },
+  isNumber: function (v) { return typeof v === "number"; },
+  isBoolean: function (v) { return typeof v === "boolean"; },
+  isArray: Array.isArray,
+  isObject: function (v) { return v !== null && (typeof v === "object" || typeof v === "function"); },
+  isPlainObject: function (v) { return isObj(v) && !Array.isArray(v); },
+  isNil: function (v) { return v === null || v === undefined; },
+  isNull: function (v) { return v === null; },
+  isUndefined: function (v) { return v === undefined; },
+  isFunction: function (v) { return typeof v === "function"; },
+  keys: function (o) { return isObj(o) ? Object.keys(o) : []; },
+  values: function (o) { return list(o); },
+  map: function (c, f) { var g = iter(f); return Array.isArray(c) ? c.map(function (x, i) { return g(x, i, c); }) : Object.keys(c || {}).map(function (k) { return g(c[k], k, c); }); },
+  filter: function (c, f) { var g = iter(f); return list(c).filter(function (x, i) { return g(x, i, c); }); },
+  reject: function (c, f) { var g = iter(f); return list(c).filter(function (x, i) { return !g(x, i, c); }); },
+  find: function (c, f) { var g = iter(f), l = list(c); for (var i = 0; i < l.length; i++) if (g(l[i], i, c)) return l[i]; return undefined; },
+  findIndex: function (a, f) { var g = iter(f); for (var i = 0; i < (a || []).length; i++) if (g(a[i], i, a)) return i; return -1; },
+  each: function (c, f) { if (Array.isArray(c)) { for (var i = 0; i < c.length; i++) if (f(c[i], i, c) === false) break; } else for (var k in c) if (f(c[k], k, c) === false) break; return c; },
+  some: function (c, f) { var g = iter(f); return list(c).some(function (x, i) { return g(x, i, c); }); },
+  every: function (c, f) { var g = iter(f); return list(c).every(function (x, i) { return g(x, i, c); }); },
+  includes: function (c, v) { return typeof c === "string" ? c.indexOf(v) >= 0 : list(c).some(function (x) { return x === v || (v !== v && x !== x); }); },
+  uniq: function (a) { var out = []; (a || []).forEach(function (x) { if (out.indexOf(x) < 0) out.push(x); }); return out; },
+  uniqBy: function (a, f) { var g = iter(f), seen = [], out = []; (a || []).forEach(function (x) { var k = g(x); if (!seen.some(function (s) { return __deepEqual(s, k); })) { seen.push(k); out.push(x); } }); return out; },
+  flatten: function (a) { return [].concat.apply([], a || []); },
+  flattenDeep: function (a) { return (a || []).reduce(function (o, x) { return o.concat(Array.isArray(x) ? lodash.flattenDeep(x) : x); }, []); },
+  compact: function (a) { return (a || []).filter(Boolean); },
+  sortBy: function (c, f) { var g = iter(f || function (x) { return x; }); return list(c).map(function (x, i) { return [g(x), i, x]; }).sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]; }).map(function (t) { return t[2]; }); },
+  groupBy: function (c, f) { var g = iter(f), out = {}; list(c).forEach(function (x) { var k = g(x); (out[k] = out[k] || []).push(x); }); return out; },
+  countBy: function (c, f) { var g = iter(f), out = {}; list(c).forEach(function (x) { var k = g(x); out[k] = (out[k] || 0) + 1; }); return out; },
+  keyBy: function (c, f) { var g = iter(f), out = {}; list(c).forEach(function (x) { out[g(x)] = x; }); return out; },
+  pick: function (o, ks) { ks = [].concat(ks); var out = {}; ks.forEach(function (k) { if (o && k in o) out[k] = o[k]; }); return out; },
+  omit: function (o, ks) { ks = [].concat(ks); var out = {}; for (var k in o) if (ks.indexOf(k) < 0) out[k] = o[k]; return out; },
+  merge: function (t) { for (var i = 1; i < arguments.length; i++) { var s = arguments[i]; for (var k in s) { if (isObj(s[k]) && isObj(t[k])) lodash.merge(t[k], s[k]); else if (s[k] !== undefined) t[k] = s[k]; } } return t; },
+  assign: function () { return Object.assign.apply(Object, arguments); },
+  clone: function (v) { return Array.isArray(v) ? v.slice() : (isObj(v) ? Object.assign({}, v) : v); },
+  cloneDeep: function (v) { return v === undefined ? v : JSON.parse(JSON.stringify(v)); },
+  random: function (a, b) { if (b === undefined) { b = a === undefined ? 1 : a; a = 0; } return a + Math.floor(Math.random() * (b - a + 1)); },
+  range: function (a, b, step) { if (b === undefined) { b = a; a = 0; } step = step || 1; var out = []; for (var i = a; step > 0 ? i < b : i > b; i += step) out.push(i); return out; },
+  times: function (n, f) { var out = []; for (var i = 0; i < n; i++) out.push(f ? f(i) : i); return out; },
+  first: function (a) { return a ? a[0] : undefined; },
+  head: function (a) { return a ? a[0] : undefined; },
+  last: function (a) { return a && a.length ? a[a.length - 1] : undefined; },
+  size: function (c) { return c === null || c === undefined ? 0 : (typeof c === "string" || Array.isArray(c) ? c.length : Object.keys(c).length); },
+  sum: function (a) { return (a || []).reduce(function (s, x) { return s + x; }, 0); },
+  sumBy: function (a, f) { var g = iter(f); return (a || []).reduce(function (s, x) { return s + g(x); }, 0); },
+  max: function (a) { return a && a.length ? a.reduce(function (m, x) { return x > m ? x : m; }) : undefined; },
+  min: function (a) { return a && a.length ? a.reduce(function (m, x) { return x < m ? x : m; }) : undefined; },
+  difference: function (a, b) { return (a || []).filter(function (x) { return (b || []).indexOf(x) < 0; }); },
+  intersection: function (a, b) { return (a || []).filter(function (x) { return (b || []).indexOf(x) >= 0; }); },
+  chunk: function (a, n) { var out = []; for (var i = 0; i < (a || []).length; i += (n || 1)) out.push(a.slice(i, i + (n || 1))); return out; },
+  trim: function (s) { return String(s === undefined || s === null ? "" : s).trim(); },
+  startsWith: function (s, p) { return String(s).indexOf(p) === 0; },
+  endsWith: function (s, p) { s = String(s); return s.slice(s.length - String(p).length) === String(p); },
+  capitalize: function (s) { s = String(s); return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(); },
+  upperFirst: function (s) { s = String(s); return s.charAt(0).toUpperCase() + s.slice(1); },
+  toLower: function (s) { return String(s).toLowerCase(); },
+  toUpper: function (s) { return String(s).toUpperCase(); },
+  padStart: function (s, n, c) { s = String(s); c = c === undefined ? " " : String(c); var pad = ""; while (c && pad.length < n - s.length) pad += c; return pad.slice(0, Math.max(0, n - s.length)) + s; },
+  toNumber: function (v) { return Number(v); },
+  toString: function (v) { return v === null || v === undefined ? "" : String(v); },
+  noop: function () {},
+  identity: function (v) { return v; }
+};
+lodash.forEach = lodash.each;
+lodash.contains = lodash.includes;
+__lib.lodash = lodash;
+
+// ---- CryptoJS: hashes, HMAC and the encoders, with Rust's ring doing the digests ---------------
+function WordArray(bytes) { this.bytes = bytes; this.sigBytes = bytes.length; }
+var hexOf = function (bytes) { return bytes.map(function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join(""); };
+var bytesOfHex = function (h) { var out = []; for (var i = 0; i + 1 < h.length; i += 2) out.push(parseInt(h.substr(i, 2), 16)); return out; };
+var utf8 = function (s) { s = unescape(encodeURIComponent(String(s))); var out = []; for (var i = 0; i < s.length; i++) out.push(s.charCodeAt(i)); return out; };
+var fromUtf8 = function (bytes) { var s = ""; bytes.forEach(function (b) { s += String.fromCharCode(b); }); return decodeURIComponent(escape(s)); };
+var latin = function (bytes) { var s = ""; bytes.forEach(function (b) { s += String.fromCharCode(b); }); return s; };
+var enc = {
+  Hex: { stringify: function (w) { return hexOf(w.bytes); }, parse: function (h) { return new WordArray(bytesOfHex(String(h))); } },
+  Utf8: { stringify: function (w) { return fromUtf8(w.bytes); }, parse: function (s) { return new WordArray(utf8(s)); } },
+  Latin1: { stringify: function (w) { return latin(w.bytes); }, parse: function (s) { var out = []; s = String(s); for (var i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 255); return new WordArray(out); } },
+  Base64: { stringify: function (w) { return __lib.btoa(latin(w.bytes)); }, parse: function (b) { var s = __lib.atob(String(b)), out = []; for (var i = 0; i < s.length; i++) out.push(s.charCodeAt(i)); return new WordArray(out); } }
+};
+WordArray.prototype.toString = function (encoder) { return (encoder || enc.Hex).stringify(this); };
+WordArray.prototype.concat = function (w) { this.bytes = this.bytes.concat(w.bytes); this.sigBytes = this.bytes.length; return this; };
+var bytesOf = function (v) { return v instanceof WordArray ? v.bytes : utf8(v); };
+var digest = function (alg) { return function (msg) { return new WordArray(bytesOfHex(__digestNative(alg, hexOf(bytesOf(msg)), ""))); }; };
+var hmac = function (alg) { return function (msg, key) { return new WordArray(bytesOfHex(__digestNative(alg, hexOf(bytesOf(msg)), hexOf(bytesOf(key))))); }; };
+var unsupported = function (name) { return function () { throw new Error("CryptoJS." + name + " is not available in fhircheck scripts (hashes: SHA1, SHA256, SHA384, SHA512, MD5 and their HMACs; encoders: Hex, Utf8, Latin1, Base64)"); }; };
+__lib.CryptoJS = {
+  SHA1: digest("sha1"), SHA256: digest("sha256"), SHA384: digest("sha384"), SHA512: digest("sha512"), MD5: digest("md5"),
+  HmacSHA1: hmac("sha1"), HmacSHA256: hmac("sha256"), HmacSHA384: hmac("sha384"), HmacSHA512: hmac("sha512"), HmacMD5: hmac("md5"),
+  enc: enc,
+  lib: { WordArray: { create: function (bytes) { return new WordArray(bytes || []); } } },
+  AES: { encrypt: unsupported("AES.encrypt"), decrypt: unsupported("AES.decrypt") },
+  SHA3: unsupported("SHA3"), RIPEMD160: unsupported("RIPEMD160"), PBKDF2: unsupported("PBKDF2")
+};
 })();

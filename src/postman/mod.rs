@@ -1,6 +1,7 @@
 //! Postman collections: the model, the script engine, the runner and the importer.
 
 pub mod csv;
+mod digest;
 pub mod environment;
 pub mod model;
 pub mod runner;

@@ -189,7 +189,10 @@ __method(["property"], function () {
  "instanceOf", "instanceof", "throw", "throws", "Throw", "jsonSchema"].forEach(function (n) {
   Assertion.prototype[n] = function () { __loadExtras(); return Assertion.prototype[n].apply(this, arguments); };
 });
-Object.defineProperty(globalThis, "tv4", { configurable: true, enumerable: false, get: function () { __loadExtras(); return __lib.tv4; } });
+["tv4", "_", "CryptoJS"].forEach(function (name) {
+  var key = name === "_" ? "lodash" : name;
+  Object.defineProperty(globalThis, name, { configurable: true, enumerable: false, get: function () { __loadExtras(); return __lib[key]; } });
+});
 function btoa(s) { __loadExtras(); return __lib.btoa(s); }
 function atob(s) { __loadExtras(); return __lib.atob(s); }
 
@@ -401,7 +404,10 @@ function __begin() {
 // The modules Postman's sandbox lends: `uuid`; the others are not available, and say so.
 function require(name) {
   if (name === "uuid") return { v4: function () { return __dynamicNative("$guid"); } };
-  throw new Error("require('" + name + "') is not available in fhircheck scripts (of the modules Postman's sandbox provides, only uuid is)");
+  if (name === "lodash") { __loadExtras(); return __lib.lodash; }
+  if (name === "crypto-js") { __loadExtras(); return __lib.CryptoJS; }
+  if (name === "tv4") { __loadExtras(); return __lib.tv4; }
+  throw new Error("require('" + name + "') is not available in fhircheck scripts (of the modules Postman's sandbox provides: uuid, lodash, crypto-js and tv4, in part)");
 }
 
 // Runs the timers and pm.sendRequest callbacks queued so far, in order; true when it ran any.

@@ -225,6 +225,12 @@ impl Sandbox {
                     crate::vars::dynamic_value(&name, &crate::clock::Clock::System)
                 })?;
                 ctx.globals().set("__dynamicNative", dynamic)?;
+                // CryptoJS's digests (extras.js): hex in, hex out.
+                let digest =
+                    Function::new(ctx.clone(), |alg: String, msg: String, key: String| {
+                        super::digest::hex_digest(&alg, &msg, &key).unwrap_or_default()
+                    })?;
+                ctx.globals().set("__digestNative", digest)?;
                 ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
                 let f: Function = ctx.globals().get("__pristine")?;
                 Ok::<_, rquickjs::Error>(Persistent::save(&ctx, f))
