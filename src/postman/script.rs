@@ -202,9 +202,13 @@ impl Sender {
     }
 }
 
-/// One context with the API defined.
+/// One context with the API defined, and the harness functions Rust calls for every script,
+/// held here (a script can not replace them, and no source is parsed per script).
 struct Sandbox {
     pristine: Persistent<Function<'static>>,
+    begin: Persistent<Function<'static>>,
+    flush: Persistent<Function<'static>>,
+    finish: Persistent<Function<'static>>,
     ctx: Context,
 }
 
@@ -232,11 +236,26 @@ impl Sandbox {
                     })?;
                 ctx.globals().set("__digestNative", digest)?;
                 ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
-                let f: Function = ctx.globals().get("__pristine")?;
-                Ok::<_, rquickjs::Error>(Persistent::save(&ctx, f))
+                let get = |name: &str| -> rquickjs::Result<Persistent<Function<'static>>> {
+                    let f: Function = ctx.globals().get(name)?;
+                    Ok(Persistent::save(&ctx, f))
+                };
+                Ok::<_, rquickjs::Error>((
+                    get("__pristine")?,
+                    get("__begin")?,
+                    get("__flush")?,
+                    get("__finish")?,
+                ))
             })
             .map_err(|e| format!("the script API could not be set up: {e}"))?;
-        Ok(Sandbox { pristine, ctx })
+        let (pristine, begin, flush, finish) = pristine;
+        Ok(Sandbox {
+            pristine,
+            begin,
+            flush,
+            finish,
+            ctx,
+        })
     }
 
     /// Whether the last script changed what every script must find as it was.
@@ -283,9 +302,9 @@ impl Engine {
 
     /// Runs what the script left to run after its own code: timers and `pm.sendRequest`
     /// callbacks (`__flush`), then promise jobs, in rounds, as the sandbox's event loop would.
-    fn settle(&self, ctx: &rquickjs::Ctx<'_>) -> rquickjs::Result<()> {
+    fn settle(&self, ctx: &rquickjs::Ctx<'_>, flush: &Function<'_>) -> rquickjs::Result<()> {
         for _ in 0..100 {
-            let ran: bool = ctx.eval("__flush()")?;
+            let ran: bool = flush.call(())?;
             let mut jobs = false;
             let mut n = 0;
             while n < 10_000 && ctx.execute_pending_job() {
@@ -351,8 +370,13 @@ impl Engine {
             ctx.globals()
                 .set("__input", input)
                 .map_err(|e| fail(&ctx, e, false))?;
-            ctx.eval::<(), _>("__begin()")
-                .map_err(|e| fail(&ctx, e, false))?;
+            let call = |f: &Persistent<Function<'static>>| f.clone().restore(&ctx);
+            let (begin, flush, finish) = (
+                call(&sandbox.begin).map_err(|e| fail(&ctx, e, false))?,
+                call(&sandbox.flush).map_err(|e| fail(&ctx, e, false))?,
+                call(&sandbox.finish).map_err(|e| fail(&ctx, e, false))?,
+            );
+            begin.call::<_, ()>(()).map_err(|e| fail(&ctx, e, false))?;
             // A function per script keeps its `var`s its own, as a fresh Postman sandbox would;
             // the wrapper shares line 1, so line numbers stay the script's.
             let wrapped = format!("(function () {{ {source}\n}})();");
@@ -365,11 +389,12 @@ impl Engine {
                 .err()
                 .map(|e| fail(&ctx, e, true));
             // Timers, pm.sendRequest callbacks and promise reactions, until none is left.
-            let thrown = thrown.or_else(|| self.settle(&ctx).err().map(|e| fail(&ctx, e, true)));
+            let thrown =
+                thrown.or_else(|| self.settle(&ctx, &flush).err().map(|e| fail(&ctx, e, true)));
             // What the script did before it threw is kept: its tests and variables. A script
             // stopped by the time limit gets a moment more to hand its state back.
             *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + FINISH_TIME;
-            let out: String = ctx.eval("__finish()").map_err(|e| fail(&ctx, e, false))?;
+            let out: String = finish.call(()).map_err(|e| fail(&ctx, e, false))?;
             let mut out: Output = serde_json::from_str(&out).map_err(|e| ScriptError {
                 message: format!("the script's state could not be read back: {e}"),
                 line: None,
