@@ -2,7 +2,7 @@
 // script's state from `__input` (JSON text: the variable scopes, the request, the response, run
 // info), and `__finish()` returns what the script changed, as JSON.
 // Scripts get no file system and no network: none is provided here.
-var __input, __s, __tests, __logs, __next, __nextSet, __req, __reqHeaders, __res, __skip;
+var __input, __s, __tests, __logs, __next, __nextSet, __req, __reqHeaders, __res, __skip, __bodySet;
 var pm, console, tests, responseBody, responseCode, responseTime, responseHeaders;
 var environment, globals, data, request, iteration, postman;
 
@@ -287,6 +287,7 @@ function __begin() {
   __next = undefined;
   __nextSet = false;
   __skip = false;
+  __bodySet = false;
   __timers = [];
   __req = __s.request;
   __reqHeaders = __headerList(__req.headers);
@@ -338,7 +339,17 @@ function __begin() {
       url: Object.create(__UrlProto),
       method: __req.method,
       headers: __reqHeaders,
-      body: __req.body
+      // A pre-request script may replace the body: `update('text')` or `update({mode: 'raw', raw})`.
+      body: {
+        mode: "raw",
+        get raw() { return __req.body; },
+        toString: function () { return __req.body === null || __req.body === undefined ? "" : String(__req.body); },
+        update: function (b) {
+          __req.body = typeof b === "string" ? b : (b && b.raw !== undefined ? String(b.raw) : JSON.stringify(b));
+          __bodySet = true;
+        },
+        isEmpty: function () { return !__req.body; }
+      }
     },
     response: __responseApi(),
     test: function (name, fn) {
@@ -457,7 +468,7 @@ function __finish() {
   return JSON.stringify({
     globals: __s.globals, collection: __s.collection, environment: __s.environment, local: __s.local,
     tests: __tests, logs: __logs, next: __next, nextSet: __nextSet,
-    headers: __reqHeaders.all(), url: __req.url, skip: __skip
+    headers: __reqHeaders.all(), url: __req.url, skip: __skip, body: __bodySet ? __req.body : null
   });
 }
 

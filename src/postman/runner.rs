@@ -202,6 +202,8 @@ struct Pending {
     pre_error: Option<String>,
     /// `pm.execution.skipRequest()`.
     skip: bool,
+    /// `pm.request.body.update(…)`: the body to send instead of the item's.
+    body_update: Option<String>,
 }
 
 /// Runs a Postman collection: items in order (or as `setNextRequest` says), for each iteration.
@@ -397,6 +399,7 @@ impl<'a> PostmanDriver<'a> {
             body: None,
             pre_error: None,
             skip: false,
+            body_update: None,
         };
         let body = body_text(&item.request.body);
         if let Err(e) = self.run_event("prerequest", &mut p, body, None, ctx) {
@@ -426,17 +429,25 @@ impl<'a> PostmanDriver<'a> {
             .iter()
             .map(|(k, val)| (v.resolve(k), v.resolve(val)))
             .collect();
-        let (body, bytes) = match &item.request.body {
-            Body::FormData(parts) => {
-                let bytes = multipart(parts, &v, self.opts.working_dir.as_deref(), &mut headers)
-                    .map_err(|e| Box::new(label.errored(&e, 0)))?;
-                (body_text(&item.request.body), Some(bytes))
+        let (body, bytes) = match (&item.request.body, p.body_update.take()) {
+            (_, Some(text)) => {
+                let text = v.resolve(&text);
+                let bytes = Some(text.clone().into_bytes());
+                (Some(text), bytes)
             }
-            other => {
-                let text = resolve_body(other, &v, &mut headers);
-                let bytes = text.clone().map(String::into_bytes);
-                (text, bytes)
-            }
+            (body, None) => match body {
+                Body::FormData(parts) => {
+                    let bytes =
+                        multipart(parts, &v, self.opts.working_dir.as_deref(), &mut headers)
+                            .map_err(|e| Box::new(label.errored(&e, 0)))?;
+                    (body_text(&item.request.body), Some(bytes))
+                }
+                other => {
+                    let text = resolve_body(other, &v, &mut headers);
+                    let bytes = text.clone().map(String::into_bytes);
+                    (text, bytes)
+                }
+            },
         };
         let mut out = Outgoing {
             method,
@@ -543,6 +554,9 @@ impl<'a> PostmanDriver<'a> {
                     .collect();
                 p.url = out.url.clone();
                 p.skip |= out.skip;
+                if out.body.is_some() {
+                    p.body_update = out.body.clone();
+                }
             }
             p.tests.extend(out.tests);
             if out.next_set {

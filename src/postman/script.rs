@@ -91,6 +91,9 @@ pub struct Output {
     /// `pm.execution.skipRequest()` in a pre-request script.
     #[serde(default)]
     pub skip: bool,
+    /// `pm.request.body.update(…)` in a pre-request script: the body to send.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
