@@ -298,4 +298,118 @@ __lib.CryptoJS = {
   AES: { encrypt: unsupported("AES.encrypt"), decrypt: unsupported("AES.decrypt") },
   SHA3: unsupported("SHA3"), RIPEMD160: unsupported("RIPEMD160"), PBKDF2: unsupported("PBKDF2")
 };
+// ---- moment (`require('moment')`): the parsing, arithmetic and formatting collections use, in UTC
+var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+var DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+var UNITS = { ms: 1, millisecond: 1, milliseconds: 1, s: 1e3, second: 1e3, seconds: 1e3, m: 6e4, minute: 6e4, minutes: 6e4,
+  h: 36e5, hour: 36e5, hours: 36e5, d: 864e5, day: 864e5, days: 864e5, w: 6048e5, week: 6048e5, weeks: 6048e5 };
+var pad = function (n, w) { n = String(Math.abs(n)); while (n.length < w) n = "0" + n; return n; };
+function Moment(ms) { this._ms = ms; }
+var mp = Moment.prototype;
+mp._d = function () { return new Date(this._ms); };
+mp.clone = function () { return new Moment(this._ms); };
+mp.utc = function () { return this; };
+mp.local = function () { return this; };
+mp.isValid = function () { return !isNaN(this._ms); };
+mp.valueOf = function () { return this._ms; };
+mp.unix = function () { return Math.floor(this._ms / 1000); };
+mp.toDate = function () { return this._d(); };
+mp.toISOString = function () { return this._d().toISOString(); };
+mp.toJSON = mp.toISOString;
+mp.toString = function () { return this._d().toUTCString(); };
+var months = function (m, n) { var d = m._d(); var day = d.getUTCDate(); d.setUTCDate(1); d.setUTCMonth(d.getUTCMonth() + n); var last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(); d.setUTCDate(Math.min(day, last)); return d.getTime(); };
+mp.add = function (n, unit) {
+  if (typeof n === "object") { for (var k in n) this.add(n[k], k); return this; }
+  unit = String(unit || "ms"); n = Number(n);
+  if (/^(M|month|months)$/.test(unit)) this._ms = months(this, n);
+  else if (/^(y|year|years)$/.test(unit)) this._ms = months(this, 12 * n);
+  else if (/^(Q|quarter|quarters)$/.test(unit)) this._ms = months(this, 3 * n);
+  else if (UNITS[unit]) this._ms += n * UNITS[unit];
+  else throw new Error("moment: the unit " + unit + " is not available in fhircheck scripts");
+  return this;
+};
+mp.subtract = function (n, unit) { return typeof n === "object" ? this.add(Object.keys(n).reduce(function (o, k) { o[k] = -n[k]; return o; }, {})) : this.add(-n, unit); };
+mp.startOf = function (unit) {
+  var d = this._d();
+  switch (unit) {
+    case "year": case "years": case "y": d.setUTCMonth(0); /* falls through */
+    case "month": case "months": case "M": d.setUTCDate(1); /* falls through */
+    case "day": case "days": case "d": case "date": d.setUTCHours(0); /* falls through */
+    case "hour": case "hours": case "h": d.setUTCMinutes(0); /* falls through */
+    case "minute": case "minutes": case "m": d.setUTCSeconds(0); /* falls through */
+    case "second": case "seconds": case "s": d.setUTCMilliseconds(0); break;
+    default: throw new Error("moment: startOf('" + unit + "') is not available in fhircheck scripts");
+  }
+  this._ms = d.getTime();
+  return this;
+};
+mp.endOf = function (unit) { var u = { year: "y", years: "y", y: "y", month: "M", months: "M", M: "M" }[unit] || unit; return this.startOf(unit).add(1, u).add(-1, "ms"); };
+mp.diff = function (other, unit, exact) {
+  var o = other instanceof Moment ? other._ms : moment(other)._ms, d = this._ms - o;
+  if (/^(M|month|months)$/.test(unit || "")) { var a = this._d(), b = new Date(o); d = (a.getUTCFullYear() - b.getUTCFullYear()) * 12 + a.getUTCMonth() - b.getUTCMonth(); return d; }
+  if (/^(y|year|years)$/.test(unit || "")) { return this._d().getUTCFullYear() - new Date(o).getUTCFullYear(); }
+  var r = d / (UNITS[unit || "ms"] || 1);
+  return exact ? r : (r < 0 ? Math.ceil(r) : Math.floor(r));
+};
+mp.isBefore = function (o) { return this._ms < moment(o)._ms; };
+mp.isAfter = function (o) { return this._ms > moment(o)._ms; };
+mp.isSame = function (o) { return this._ms === moment(o)._ms; };
+["year:FullYear", "month:Month", "date:Date", "day:Day", "hour:Hours", "hours:Hours", "minute:Minutes", "minutes:Minutes", "second:Seconds", "seconds:Seconds", "millisecond:Milliseconds"].forEach(function (x) {
+  var p = x.split(":");
+  mp[p[0]] = function () { return this._d()["getUTC" + p[1]](); };
+});
+var TOKENS = /\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|DDDD|DD|D|dddd|ddd|d|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z|X|x/g;
+mp.format = function (f) {
+  var d = this._d();
+  if (f === undefined) f = "YYYY-MM-DDTHH:mm:ss[Z]"; // moment's default in UTC mode
+  var h = d.getUTCHours();
+  return String(f).replace(TOKENS, function (t, lit) {
+    if (lit !== undefined) return lit;
+    switch (t) {
+      case "YYYY": return pad(d.getUTCFullYear(), 4);
+      case "YY": return pad(d.getUTCFullYear() % 100, 2);
+      case "MMMM": return MONTHS[d.getUTCMonth()];
+      case "MMM": return MONTHS[d.getUTCMonth()].slice(0, 3);
+      case "MM": return pad(d.getUTCMonth() + 1, 2);
+      case "M": return String(d.getUTCMonth() + 1);
+      case "DD": return pad(d.getUTCDate(), 2);
+      case "D": return String(d.getUTCDate());
+      case "DDDD": return pad(Math.floor((d - Date.UTC(d.getUTCFullYear(), 0, 1)) / 864e5) + 1, 3);
+      case "dddd": return DAYS[d.getUTCDay()];
+      case "ddd": return DAYS[d.getUTCDay()].slice(0, 3);
+      case "d": return String(d.getUTCDay());
+      case "HH": return pad(h, 2);
+      case "H": return String(h);
+      case "hh": return pad(h % 12 || 12, 2);
+      case "h": return String(h % 12 || 12);
+      case "mm": return pad(d.getUTCMinutes(), 2);
+      case "m": return String(d.getUTCMinutes());
+      case "ss": return pad(d.getUTCSeconds(), 2);
+      case "s": return String(d.getUTCSeconds());
+      case "SSS": return pad(d.getUTCMilliseconds(), 3);
+      case "A": return h < 12 ? "AM" : "PM";
+      case "a": return h < 12 ? "am" : "pm";
+      case "ZZ": return "+0000";
+      case "Z": return "+00:00";
+      case "X": return String(Math.floor(d.getTime() / 1000));
+      case "x": return String(d.getTime());
+    }
+    return t;
+  });
+};
+function moment(input) {
+  if (input instanceof Moment) return input.clone();
+  if (input === undefined || input === null) return new Moment(Date.now());
+  if (typeof input === "number") return new Moment(input);
+  if (input instanceof Date) return new Moment(input.getTime());
+  var s = String(input);
+  // A date without a zone is read as UTC here (Postman reads it in the machine's zone).
+  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(s)) s += s.length === 10 ? "T00:00:00Z" : "Z";
+  return new Moment(Date.parse(s));
+}
+moment.utc = moment;
+moment.unix = function (sec) { return new Moment(sec * 1000); };
+moment.isMoment = function (m) { return m instanceof Moment; };
+moment.duration = function () { throw new Error("moment.duration is not available in fhircheck scripts"); };
+__lib.moment = moment;
 })();

@@ -418,7 +418,8 @@ function require(name) {
   if (name === "lodash") { __loadExtras(); return __lib.lodash; }
   if (name === "crypto-js") { __loadExtras(); return __lib.CryptoJS; }
   if (name === "tv4") { __loadExtras(); return __lib.tv4; }
-  throw new Error("require('" + name + "') is not available in fhircheck scripts (of the modules Postman's sandbox provides: uuid, lodash, crypto-js and tv4, in part)");
+  if (name === "moment") { __loadExtras(); return __lib.moment; }
+  throw new Error("require('" + name + "') is not available in fhircheck scripts (of the modules Postman's sandbox provides: uuid, lodash, crypto-js, moment and tv4, in part)");
 }
 
 // Runs the timers and pm.sendRequest callbacks queued so far, in order; true when it ran any.
