@@ -21,7 +21,7 @@ if [ ! -x "$WORK/newman/node_modules/.bin/newman" ] || [ ! -x "$WORK/hurl-root/b
   "$WORK/bench.sh" setup
 fi
 if [ -z "${FC:-}" ]; then
-  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin fhircheck --example script_cost --example engine_probe
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin fhircheck --example script_cost
   FC="$ROOT/target/release/fhircheck"
 fi
 SCRIPT_COST=${SCRIPT_COST:-$(dirname "$FC")/examples/script_cost}
@@ -70,15 +70,16 @@ if [ -n "${FC_BASELINE:-}" ] && [ -x "$(dirname "$FC_BASELINE")/examples/script_
   "$(dirname "$FC_BASELINE")/examples/script_cost"
 fi
 # Wall-clock figures of a millisecond move with the machine's load; instruction counts do not.
-# engine_probe N: start the engine and run the typical script N times, under callgrind.
+# `script_cost --probe N`: start the engine and run the typical script N times, under callgrind.
+# A baseline build without the probe mode prints its timings instead: it is left out.
 instructions() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 if command -v valgrind >/dev/null 2>&1; then
-  for probe in "$(dirname "$SCRIPT_COST")/engine_probe" ${FC_BASELINE:+"$(dirname "$FC_BASELINE")/examples/engine_probe"}; do
-    [ -x "$probe" ] || continue
-    start=$(instructions "$probe" 0)
-    run=$(instructions "$probe" 200)
-    echo "== instructions ($probe): start-up $start, per script $(( (run - start) / 200 ))"
+  for probe in "$SCRIPT_COST" ${FC_BASELINE:+"$(dirname "$FC_BASELINE")/examples/script_cost"}; do
+    [ -x "$probe" ] && [ -z "$("$probe" --probe 0)" ] || continue
+    start=$(instructions "$probe" --probe 0)
+    run=$(instructions "$probe" --probe 200)
+    echo "== instructions ($probe --probe): start-up $start, per script $(( (run - start) / 200 ))"
   done
 fi

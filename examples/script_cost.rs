@@ -1,5 +1,8 @@
 //! The script engine's cost: creating the runtime once per run, and running one typical
 //! Postman test script (two pm.test blocks on a JSON body). Used by bench/run.sh.
+//!
+//! `script_cost --probe N`: start the engine, run the script N times, print nothing: for counting
+//! instructions under callgrind, which wall-clock timings of a millisecond can not be trusted for.
 
 use std::time::{Duration, Instant};
 
@@ -42,6 +45,15 @@ fn main() {
     };
     let script = "pm.test('status 200', function () { pm.response.to.have.status(200); });\n\
                   pm.test('is Patient', function () { pm.expect(pm.response.json().resourceType).to.eql('Patient'); });";
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--probe") {
+        let n: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0);
+        let engine = Engine::new(Duration::from_secs(5)).expect("engine");
+        for _ in 0..n {
+            engine.run(script, &input).expect("script runs");
+        }
+        return;
+    }
     let t0 = Instant::now();
     let engine = Engine::new(Duration::from_secs(5)).expect("engine");
     let startup = t0.elapsed();

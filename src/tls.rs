@@ -97,8 +97,9 @@ pub fn presented_chain(
     if proxy.is_some() {
         connect_through(&mut tcp, host, port)?;
     }
-    while conn.is_handshaking() {
-        if conn.complete_io(&mut tcp).is_err() {
+    // Bounded: a server that answers nothing, or trickles, ends the look (reads time out too).
+    for _ in 0..32 {
+        if !conn.is_handshaking() || conn.complete_io(&mut tcp).is_err() {
             break;
         }
     }

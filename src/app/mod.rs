@@ -142,8 +142,17 @@ fn network_options(cli: &Cli, net: &mut crate::http::Network) -> Result<(), Stri
 
 /// A `--cacert` file: readable, and holding at least one PEM certificate.
 fn read_cacert(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    let pem = std::fs::read(path)
-        .map_err(|e| format!("--cacert {}: cannot read the file: {e}", path.display()))?;
+    // A CA bundle is kilobytes; a device or a wrong file is not read whole.
+    let mut pem = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path)
+                .map_err(|e| format!("--cacert {}: cannot read the file: {e}", path.display()))?,
+            16 << 20,
+        ),
+        &mut pem,
+    )
+    .map_err(|e| format!("--cacert {}: cannot read the file: {e}", path.display()))?;
     match reqwest::Certificate::from_pem_bundle(&pem) {
         Ok(c) if !c.is_empty() => Ok(pem),
         _ => Err(format!(

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::form::{FormPost, FormValue};
+use super::form::FormPost;
 use super::token::TokenError;
 use super::{Claims, TokenAttempt};
 use crate::clock::Clock;
@@ -68,11 +68,30 @@ impl Presented {
 /// outside its time": the ones whose fix needs the presented token's claims.
 pub const FEDERATED_CODES: &[u64] = &[70021, 700211, 700212, 700213, 700024, 70025];
 
+/// A token file larger than this is not a token (a device, a log): refused, not read whole.
+const MAX_TOKEN_FILE: u64 = 64 * 1024;
+
+/// At most `max` bytes of a file as text; more is an error.
+fn read_bounded(path: &str, max: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} KiB: not a token",
+            max / 1024
+        )));
+    }
+    Ok(text)
+}
+
 /// The external token, fetched or read now.
 async fn assertion(http: &crate::http::Http, source: &FederatedSource) -> Result<Secret, String> {
     match source {
         FederatedSource::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let text = read_bounded(path, MAX_TOKEN_FILE).map_err(|e| {
                 format!("cannot read the federated token file {path} (AZURE_FEDERATED_TOKEN_FILE): {e}; on AKS, check the pod has the label azure.workload.identity/use: \"true\" and a service account annotated with the client id")
             })?;
             let t = text.trim();
@@ -131,13 +150,7 @@ pub(super) async fn fetch(http: &crate::http::Http, f: &Federated, clock: &Clock
         }
     };
     let presented = Presented::of(assertion.expose());
-    let mut post = f.post.clone();
-    post.form.push((
-        "client_assertion_type".into(),
-        FormValue::Plain("urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()),
-    ));
-    post.form
-        .push(("client_assertion".into(), FormValue::Secret(assertion)));
+    let post = f.post.with_assertion(assertion);
     let mut attempt = super::form::fetch(http, &post, None, clock).await;
     if let Err(TokenError::Endpoint {
         code: Some(c),

@@ -125,6 +125,20 @@ pub(super) fn resolve_oauth2(
     Ok(out)
 }
 
+/// `client_assertion_type` for a JWT client assertion (RFC 7523).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+impl FormPost {
+    /// The form with a client assertion (a signed JWT, or an external token) added.
+    pub(super) fn with_assertion(&self, assertion: Secret) -> FormPost {
+        let mut post = self.clone();
+        post.push("client_assertion_type", JWT_BEARER);
+        post.form
+            .push(("client_assertion".into(), FormValue::Secret(assertion)));
+        post
+    }
+}
+
 /// Posts the form; with a certificate, signs a fresh client assertion first.
 pub(super) async fn fetch(
     http: &crate::http::Http,
@@ -133,24 +147,21 @@ pub(super) async fn fetch(
     clock: &Clock,
 ) -> TokenAttempt {
     let endpoint = post.endpoint.clone();
-    let mut values = post.form.clone();
+    let signed;
+    let mut post = post;
     if let Some(key) = assertion {
         match client_assertion(key, &endpoint, clock.now()) {
             Ok(a) => {
-                values.push((
-                    "client_assertion_type".into(),
-                    FormValue::Plain(
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
-                    ),
-                ));
-                values.push(("client_assertion".into(), FormValue::Secret(a)));
+                signed = post.with_assertion(a);
+                post = &signed;
             }
             Err(message) => {
                 return TokenAttempt::failed(Some(endpoint), None, TokenError::Profile { message })
             }
         }
     }
-    let form: Vec<(&str, &str)> = values
+    let form: Vec<(&str, &str)> = post
+        .form
         .iter()
         .map(|(k, v)| (k.as_str(), v.expose()))
         .collect();

@@ -27,7 +27,7 @@ pub use certificate::{client_assertion, load_certificate, pem_blocks, thumbprint
 pub use claims::{Claims, SHOWN_CLAIMS};
 pub use entra::{authority_base, AUTHORITY_PRESETS};
 pub use federated::{Federated, FederatedSource, Presented, EXCHANGE_AUDIENCE, FEDERATED_CODES};
-pub use form::{FormPost, FormValue};
+pub use form::{FormPost, FormValue, JWT_BEARER};
 pub use managed_identity::ManagedIdentity;
 pub use smart::{missing_scopes, parse_scope, SmartKey};
 pub use token::{answer_token, parse_token_response, Token, TokenError};

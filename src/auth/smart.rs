@@ -300,10 +300,7 @@ pub(super) async fn fetch(http: &crate::http::Http, key: &SmartKey, clock: &Cloc
     let form = [
         ("grant_type", "client_credentials"),
         ("scope", key.scope.as_str()),
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ),
+        ("client_assertion_type", super::form::JWT_BEARER),
         ("client_assertion", assertion.expose()),
     ];
     let req = http

@@ -296,13 +296,7 @@ fn verify_assertion(
     token_urls: &[String],
     now: i64,
 ) -> Result<(), EntraError> {
-    if assertion_type != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-        return Err(err(
-            50012,
-            "invalid_client",
-            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
-        ));
-    }
+    assertion_type_is_jwt(assertion_type)?;
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| {
         err(
             50012,
@@ -369,14 +363,7 @@ fn verify_assertion(
             ),
         ));
     }
-    let time = |k: &str| c.get(k).and_then(Value::as_i64);
-    let skew = 300;
-    match (time("exp"), time("nbf")) {
-        (Some(exp), _) if exp + skew < now => return Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid to: {}.", clock::iso8601(now), clock::iso8601(exp)))),
-        (_, Some(nbf)) if nbf - skew > now => return Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from: {}.", clock::iso8601(now), clock::iso8601(nbf)))),
-        (None, _) => return Err(err(50012, "invalid_client", "The client assertion has no exp claim.")),
-        _ => {}
-    }
+    within_time(&c, now)?;
     let jti = text("jti");
     if jti.is_empty() {
         return Err(err(
@@ -409,13 +396,7 @@ fn verify_federated(
     assertion: &str,
     now: i64,
 ) -> Result<(), EntraError> {
-    if assertion_type != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-        return Err(err(
-            50012,
-            "invalid_client",
-            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
-        ));
-    }
+    assertion_type_is_jwt(assertion_type)?;
     let key =
         jsonwebtoken::DecodingKey::from_rsa_components(KEY_N.trim(), KEY_E).map_err(|_| {
             err(
@@ -472,12 +453,36 @@ fn verify_federated(
     if !by_audience.iter().any(|f| f.subject == sub) {
         return Err(err(700213, "invalid_client", format!("No matching federated identity record found for presented assertion subject '{sub}'. {hint}")));
     }
+    within_time(&c, now)
+}
+
+/// `client_assertion_type` must be the JWT bearer type, as Entra requires.
+fn assertion_type_is_jwt(t: Option<&str>) -> Result<(), EntraError> {
+    if t == Some(crate::auth::JWT_BEARER) {
+        return Ok(());
+    }
+    Err(err(
+        50012,
+        "invalid_client",
+        format!("client_assertion_type must be {}.", crate::auth::JWT_BEARER),
+    ))
+}
+
+/// An assertion's `exp` and `nbf` against `now`, with Entra's five minutes of skew (AADSTS700024).
+fn within_time(c: &Value, now: i64) -> Result<(), EntraError> {
     let time = |k: &str| c.get(k).and_then(Value::as_i64);
     let skew = 300;
+    let outside = |what: &str, t: i64| {
+        Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid {what}: {}.", clock::iso8601(now), clock::iso8601(t))))
+    };
     match (time("exp"), time("nbf")) {
-        (Some(exp), _) if exp + skew < now => Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid to: {}.", clock::iso8601(now), clock::iso8601(exp)))),
-        (_, Some(nbf)) if nbf - skew > now => Err(err(700024, "invalid_client", format!("Client assertion is not within its valid time range. Current time: {}, assertion valid from: {}.", clock::iso8601(now), clock::iso8601(nbf)))),
-        (None, _) => Err(err(50012, "invalid_client", "The presented assertion has no exp claim.")),
+        (Some(exp), _) if exp + skew < now => outside("to", exp),
+        (_, Some(nbf)) if nbf - skew > now => outside("from", nbf),
+        (None, _) => Err(err(
+            50012,
+            "invalid_client",
+            "The client assertion has no exp claim.",
+        )),
         _ => Ok(()),
     }
 }
@@ -699,12 +704,11 @@ pub fn smart_token(st: &SandboxState, body: &[u8]) -> Result<Value, (u16, Value)
         ));
     }
     let client_err = |d: &str| e(401, "invalid_client", d.to_string());
-    if get("client_assertion_type")
-        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-    {
-        return Err(client_err(
-            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ));
+    if get("client_assertion_type") != Some(crate::auth::JWT_BEARER) {
+        return Err(client_err(&format!(
+            "client_assertion_type must be {}",
+            crate::auth::JWT_BEARER
+        )));
     }
     let assertion =
         get("client_assertion").ok_or_else(|| client_err("client_assertion is missing"))?;

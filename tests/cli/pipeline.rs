@@ -146,6 +146,14 @@ fn secretless_with_a_federated_token_file() {
     assert!(ran
         .stdout
         .contains("cannot read the federated token file /nonexistent/token"));
+    // A device or a huge file is not a token: refused without reading it whole.
+    let ran = run_in_empty(
+        &["run", "-q"],
+        &env,
+        &[("AZURE_FEDERATED_TOKEN_FILE", "/dev/zero")],
+    );
+    assert_eq!(ran.code, 3);
+    assert!(ran.stdout.contains("larger than 64 KiB"), "{}", ran.stdout);
 }
 
 #[test]

@@ -81,27 +81,10 @@ fn servers(pki: &Pki, upstream: SocketAddr) -> Servers {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.key.clone())),
     )
     .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let connects = Arc::new(Mutex::new(vec![]));
-    let (tls, proxy) = rt.block_on(async {
-        let tls = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let proxy = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        (tls, proxy)
-    });
-    let (tls_addr, proxy_addr) = (tls.local_addr().unwrap(), proxy.local_addr().unwrap());
-    rt.spawn(async move {
-        while let Ok((tcp, _)) = tls.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                if let Ok(mut up) = TcpStream::connect(upstream).await {
-                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
-                }
-            });
-        }
-    });
+    let tls_addr = tls_front(&rt, config, upstream);
+    let proxy = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let proxy_addr = proxy.local_addr().unwrap();
     let seen = connects.clone();
     rt.spawn(async move {
         while let Ok((mut tcp, _)) = proxy.accept().await {
@@ -168,6 +151,16 @@ fn mutual_tls(pki: &Pki, upstream: SocketAddr) -> (tokio::runtime::Runtime, Sock
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.key.clone())),
         )
         .unwrap();
+    let addr = tls_front(&rt, config, upstream);
+    (rt, addr)
+}
+
+/// TLS with `config` on a loopback port of `rt`, forwarding the plain bytes to `upstream`.
+fn tls_front(
+    rt: &tokio::runtime::Runtime,
+    config: rustls::ServerConfig,
+    upstream: SocketAddr,
+) -> SocketAddr {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -184,7 +177,7 @@ fn mutual_tls(pki: &Pki, upstream: SocketAddr) -> (tokio::runtime::Runtime, Sock
             });
         }
     });
-    (rt, addr)
+    addr
 }
 
 #[test]
