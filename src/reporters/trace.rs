@@ -62,6 +62,15 @@ fn mask_json(v: &mut serde_json::Value) {
     }
 }
 
+/// A signed or unsigned JWT: a base64url JSON header (`eyJ…`), a payload and a signature.
+fn jwt_shaped() -> &'static regex::Regex {
+    static JWT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    JWT.get_or_init(|| {
+        regex::Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+            .expect("a valid pattern")
+    })
+}
+
 /// A body's start, with credential fields masked.
 fn body(bytes: &[u8], content_type: Option<&str>) -> String {
     let text = String::from_utf8_lossy(bytes);
@@ -90,6 +99,9 @@ fn body(bytes: &[u8], content_type: Option<&str>) -> String {
     } else {
         text.into_owned()
     };
+    // A JWT in a body is a credential whatever field holds it (GitHub's OIDC answer carries one
+    // under `value`), and it may arrive before anything has told the redactor about it.
+    let masked = jwt_shaped().replace_all(&masked, MASK);
     // Secrets are masked before the cut: a cut must never leave part of one behind.
     let masked = crate::secret::redact_for("trace", &masked).into_owned();
     if masked.chars().count() > BODY_START {
@@ -136,6 +148,8 @@ pub fn render(ex: &Exchange) -> String {
         (None, None) => {}
     }
     s.push('\n');
+    // A JWT anywhere in the exchange (a URL's query, a header of any name) is a credential too.
+    let s = jwt_shaped().replace_all(&s, MASK);
     // What a server sent can not drive the terminal.
     crate::text::clean(&s).into_owned()
 }
@@ -158,6 +172,26 @@ mod tests {
             &shown[shown.len() - 60..]
         );
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn a_jwt_is_masked_wherever_it_is() {
+        let ex = Exchange {
+            method: "GET".into(),
+            url: "https://h/token".into(),
+            request_headers: vec![],
+            request_body: None,
+            status: Some(200),
+            response_headers: vec![("content-type".into(), "application/json".into())],
+            response_body: bytes::Bytes::from_static(
+                br#"{"count":3,"value":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}"#,
+            ),
+            duration: std::time::Duration::ZERO,
+            error: None,
+        };
+        let t = render(&ex);
+        assert!(!t.contains("eyJ"), "{t}");
+        assert!(t.contains(r#""count":3"#), "{t}");
     }
 
     #[test]

@@ -172,6 +172,8 @@ fn secretless_with_github_actions_oidc() {
         .contains("workload identity, GitHub Actions OIDC"));
     let all = format!("{}{}", ran.stdout, ran.stderr);
     assert!(!all.contains(reg::GITHUB_REQUEST_TOKEN), "{all}");
+    // Neither the presented GitHub token (the client assertion) nor the Entra token shows.
+    assert!(!all.contains("eyJ"), "a JWT leaked: {all}");
     assert!(
         all.contains("audience=api%3A%2F%2FAzureADTokenExchange"),
         "{all}"
