@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::collection::{BundleExpect, JsonType};
+use crate::compare::FhirPathCheck;
 use crate::shape::Shape;
 use crate::text::{shorten, show};
 
@@ -40,6 +41,10 @@ pub enum HeaderPredicate {
     Contains(String),
     Matches(regex::Regex),
     Exists(bool),
+    NotEquals(String),
+    NotContains(String),
+    OneOf(Vec<String>),
+    NoneOf(Vec<String>),
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +78,12 @@ pub struct CompiledExpect {
     pub no_error_outcome: bool,
     pub bundle: Option<BundleExpect>,
     pub max_duration_ms: Option<u64>,
+    pub fhirpath: Vec<FhirPathCheck>,
+    pub minimum: Option<Value>,
+    pub request_method: Option<String>,
+    pub request_url: Option<String>,
+    /// Expectations whose failures are warnings.
+    pub warn: Option<Box<CompiledExpect>>,
 }
 
 impl CompiledExpect {
@@ -80,9 +91,19 @@ impl CompiledExpect {
     pub fn templates(&self) -> Vec<&str> {
         let mut out = Vec::new();
         for (_, p) in &self.headers {
-            if let HeaderPredicate::Equals(s) | HeaderPredicate::Contains(s) = p {
-                out.push(s.as_str());
+            out.extend(header_strings(p));
+        }
+        for c in &self.fhirpath {
+            for (_, t) in &c.constants {
+                out.push(t.as_str());
             }
+            for cmp in &c.compare {
+                out.extend(crate::compare::templates(cmp));
+            }
+        }
+        out.extend(self.request_url.as_deref());
+        if let Some(w) = &self.warn {
+            out.extend(w.templates());
         }
         for c in &self.json {
             for p in &c.predicates {
@@ -104,9 +125,25 @@ impl CompiledExpect {
     ) -> Result<CompiledExpect, E> {
         let mut e = self.clone();
         for (_, p) in &mut e.headers {
-            if let HeaderPredicate::Equals(s) | HeaderPredicate::Contains(s) = p {
+            for s in header_strings_mut(p) {
                 *s = render(s)?;
             }
+        }
+        for c in &mut e.fhirpath {
+            for (_, t) in &mut c.constants {
+                *t = render(t)?;
+            }
+            for cmp in &mut c.compare {
+                for s in crate::compare::templates_mut(cmp) {
+                    *s = render(s)?;
+                }
+            }
+        }
+        if let Some(u) = &mut e.request_url {
+            *u = render(u)?;
+        }
+        if let Some(w) = &self.warn {
+            e.warn = Some(Box::new(w.render(render)?));
         }
         for c in &mut e.json {
             for p in &mut c.predicates {
@@ -122,6 +159,30 @@ impl CompiledExpect {
     }
 }
 
+fn header_strings(p: &HeaderPredicate) -> Vec<&str> {
+    match p {
+        HeaderPredicate::Equals(s)
+        | HeaderPredicate::Contains(s)
+        | HeaderPredicate::NotEquals(s)
+        | HeaderPredicate::NotContains(s) => vec![s.as_str()],
+        HeaderPredicate::OneOf(v) | HeaderPredicate::NoneOf(v) => {
+            v.iter().map(String::as_str).collect()
+        }
+        HeaderPredicate::Matches(_) | HeaderPredicate::Exists(_) => vec![],
+    }
+}
+
+fn header_strings_mut(p: &mut HeaderPredicate) -> Vec<&mut String> {
+    match p {
+        HeaderPredicate::Equals(s)
+        | HeaderPredicate::Contains(s)
+        | HeaderPredicate::NotEquals(s)
+        | HeaderPredicate::NotContains(s) => vec![s],
+        HeaderPredicate::OneOf(v) | HeaderPredicate::NoneOf(v) => v.iter_mut().collect(),
+        HeaderPredicate::Matches(_) | HeaderPredicate::Exists(_) => vec![],
+    }
+}
+
 /// What assertions look at: a borrowed view of an `http::Answer`, with its body parsed once.
 pub struct ResponseView<'a> {
     pub status: u16,
@@ -130,6 +191,9 @@ pub struct ResponseView<'a> {
     /// The body parsed as JSON, when it is JSON.
     pub json: Option<&'a Value>,
     pub duration_ms: u64,
+    /// The method and URL the request went with.
+    pub method: &'a str,
+    pub url: &'a str,
 }
 
 impl ResponseView<'_> {
@@ -146,6 +210,21 @@ pub struct AssertionResult {
     pub passed: bool,
     pub expected: String,
     pub actual: String,
+    /// A check whose failure is a warning (`expect.warn`, a TestScript `warningOnly`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
+}
+
+impl AssertionResult {
+    /// Not met, and not only a warning: this fails the step.
+    pub fn failed(&self) -> bool {
+        !self.passed && !self.warning
+    }
+
+    /// Not met, but only a warning.
+    pub fn warned(&self) -> bool {
+        !self.passed && self.warning
+    }
 }
 
 fn result(name: String, passed: bool, expected: String, actual: String) -> AssertionResult {
@@ -154,6 +233,7 @@ fn result(name: String, passed: bool, expected: String, actual: String) -> Asser
         passed,
         expected,
         actual,
+        warning: false,
     }
 }
 
@@ -192,6 +272,26 @@ fn header_result(name: &str, p: &HeaderPredicate, actual: Option<&str>) -> Asser
             "exists",
             actual.is_some() == *want,
             if *want { "present" } else { "absent" }.to_string(),
+        ),
+        HeaderPredicate::NotEquals(v) => (
+            "not equals",
+            actual.is_some_and(|a| a != v),
+            format!("not {v:?}"),
+        ),
+        HeaderPredicate::NotContains(v) => (
+            "does not contain",
+            !actual.is_some_and(|a| a.contains(v.as_str())),
+            format!("does not contain {v:?}"),
+        ),
+        HeaderPredicate::OneOf(v) => (
+            "in",
+            actual.is_some_and(|a| v.iter().any(|x| x == a)),
+            format!("one of {}", v.join(", ")),
+        ),
+        HeaderPredicate::NoneOf(v) => (
+            "not in",
+            actual.is_some_and(|a| !v.iter().any(|x| x == a)),
+            format!("none of {}", v.join(", ")),
         ),
     };
     result(format!("header {name} {label}"), passed, expected, shown)
@@ -312,6 +412,12 @@ pub fn shape(expect: &CompiledExpect) -> Shape {
     if expect.no_error_outcome {
         s.merge(outcome_shape().clone());
     }
+    if !expect.fhirpath.is_empty() || expect.minimum.is_some() {
+        s = Shape::whole();
+    }
+    if let Some(w) = &expect.warn {
+        s.merge(shape(w));
+    }
     s
 }
 
@@ -340,11 +446,16 @@ pub fn evaluate(expect: &CompiledExpect, r: &ResponseView<'_>) -> Vec<AssertionR
         out.push(header_result(name, p, r.header(name)));
     }
     let needs_json = !expect.json.is_empty()
+        || !expect.fhirpath.is_empty()
+        || expect.minimum.is_some()
         || expect.resource_type.is_some()
         || expect.bundle.is_some()
         || expect.no_error_outcome;
     match r.json {
-        Some(json) => json_results(expect, json, &mut out),
+        Some(json) => {
+            json_results(expect, json, &mut out);
+            fhir_results(expect, json, &mut out);
+        }
         None if needs_json => out.push(result(
             "body is JSON".into(),
             false,
@@ -365,7 +476,109 @@ pub fn evaluate(expect: &CompiledExpect, r: &ResponseView<'_>) -> Vec<AssertionR
             format!("{} ms", r.duration_ms),
         ));
     }
+    request_results(expect, r, &mut out);
+    if let Some(w) = &expect.warn {
+        let mut warned = evaluate(w, r);
+        if w.status.is_none() {
+            // The warn block's own default status check would repeat the main one.
+            warned.remove(0);
+        }
+        out.extend(warned.into_iter().map(|mut a| {
+            a.warning = true;
+            a
+        }));
+    }
     out
+}
+
+/// The one check of a page read on the way to the last: it answered 2xx.
+pub fn status_only(status: u16) -> AssertionResult {
+    result(
+        "status".into(),
+        (200..300).contains(&status),
+        "2xx".into(),
+        status.to_string(),
+    )
+}
+
+/// A `$validate` answer: each error or fatal issue of its OperationOutcome a failed check,
+/// each warning a warning, and one passed check when nothing is wrong.
+pub fn validation_results(json: Option<&Value>) -> Vec<AssertionResult> {
+    let issues = json.map(outcome_issues).unwrap_or_default();
+    let mut out: Vec<AssertionResult> = issues
+        .iter()
+        .filter(|i| matches!(i.severity.as_str(), "error" | "fatal" | "warning"))
+        .map(|i| {
+            let mut r = result(
+                format!("validation {}", i.severity),
+                false,
+                "no issue".into(),
+                i.to_string(),
+            );
+            r.warning = i.severity == "warning";
+            r
+        })
+        .collect();
+    if out.iter().all(|r| r.warning) {
+        out.insert(
+            0,
+            result(
+                "validation".into(),
+                json.is_some(),
+                "an OperationOutcome with no error".into(),
+                if json.is_some() {
+                    "no error"
+                } else {
+                    "no OperationOutcome"
+                }
+                .into(),
+            ),
+        );
+    }
+    out
+}
+
+/// What was sent: the method and URL.
+fn request_results(expect: &CompiledExpect, r: &ResponseView<'_>, out: &mut Vec<AssertionResult>) {
+    if let Some(m) = &expect.request_method {
+        out.push(result(
+            "request method".into(),
+            m.eq_ignore_ascii_case(r.method),
+            m.to_ascii_uppercase(),
+            r.method.to_string(),
+        ));
+    }
+    if let Some(u) = &expect.request_url {
+        out.push(result(
+            "request URL".into(),
+            r.url.contains(u.as_str()),
+            format!("contains {u:?}"),
+            shorten(r.url, 160),
+        ));
+    }
+}
+
+/// FHIRPath checks and the `minimum` check, on a JSON body.
+fn fhir_results(expect: &CompiledExpect, json: &Value, out: &mut Vec<AssertionResult>) {
+    for check in &expect.fhirpath {
+        for v in crate::compare::fhirpath(check, json) {
+            out.push(result(
+                format!("fhirpath {}", v.label),
+                v.passed,
+                v.expected,
+                v.actual,
+            ));
+        }
+    }
+    if let Some(min) = &expect.minimum {
+        let verdict = crate::compare::minimum(json, min);
+        out.push(result(
+            "minimum content".into(),
+            verdict.is_ok(),
+            "every element of the minimum fixture".into(),
+            verdict.err().unwrap_or_else(|| "all present".into()),
+        ));
+    }
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -589,6 +802,8 @@ mod tests {
                 body: &text,
                 json: Some(body),
                 duration_ms: 12,
+                method: "GET",
+                url: "http://h/fhir/Patient?name=x",
             },
         )
     }
@@ -672,6 +887,8 @@ mod tests {
                 body: "<html>proxy</html>",
                 json: None,
                 duration_ms: 1,
+                method: "GET",
+                url: "http://h/fhir/Patient",
             },
         );
         assert_eq!(r[1].name, "body is JSON");

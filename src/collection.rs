@@ -33,6 +33,10 @@ pub struct Collection {
     /// there is exactly one; otherwise requests are anonymous unless they say.
     #[serde(default)]
     pub default_auth: Option<String>,
+    /// The FHIR version to ask for (`4.0`, `4.3`, `5.0`; templates allowed): requests without
+    /// their own Accept header send `application/fhir+json; fhirVersion=…`. Empty: none asked.
+    #[serde(default)]
+    pub fhir_version: Option<String>,
     /// Requests and folders, run in order.
     pub requests: Vec<Item>,
 }
@@ -264,6 +268,23 @@ pub struct Item {
     /// earlier request created.
     #[serde(default)]
     pub cleanup: bool,
+    /// Follow the searchset's `next` links, up to this many pages in all; expectations and
+    /// captures then see one Bundle holding the entries of every page.
+    #[serde(default)]
+    pub follow_next: Option<u32>,
+    /// Conditional create: sent as `If-None-Exist` (a search, e.g. `identifier=urn:x|42`), so
+    /// the server creates the resource only when nothing matches.
+    #[serde(default)]
+    pub if_none_exist: Option<String>,
+    /// Conditional update: sends `If-Match` with the ETag of the last answer from this URL
+    /// (a read before the update), so the update fails with 412 if someone changed it since.
+    #[serde(default)]
+    pub if_match_last: bool,
+    /// `$validate` the body against this profile URL (POST `[type]/$validate?profile=…`):
+    /// every error or fatal issue of the OperationOutcome is a failed check, warnings are
+    /// warnings.
+    #[serde(default)]
+    pub validate_profile: Option<String>,
 }
 
 /// Exactly one of `json`, `form` or `text`.
@@ -296,9 +317,16 @@ pub struct Capture {
     /// A regular expression; the first group (or the whole match) is kept.
     #[serde(default)]
     pub regex: Option<String>,
+    /// A FHIRPath expression on the response's resource, e.g. `Bundle.entry.first().resource.id`;
+    /// the first item of its result is kept.
+    #[serde(default)]
+    pub fhirpath: Option<String>,
     /// Mask the captured value in every output.
     #[serde(default)]
     pub secret: bool,
+    /// When the response has no such value, leave the variable unset instead of failing.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// What the response must look like.
@@ -325,6 +353,58 @@ pub struct Expect {
     /// The response takes at most this long.
     #[serde(default)]
     pub max_duration_ms: Option<u64>,
+    /// FHIRPath checks on the response's resource: an expression that must be true, or whose
+    /// result is compared with a value.
+    #[serde(default)]
+    pub fhirpath: Vec<FhirPathAssert>,
+    /// The body holds at least every element of this JSON (a TestScript `minimumId`).
+    #[serde(default)]
+    pub minimum: Option<serde_json::Value>,
+    /// The request was sent with this method.
+    #[serde(default)]
+    pub request_method: Option<String>,
+    /// The request was sent to a URL that contains this text.
+    #[serde(default)]
+    pub request_url: Option<String>,
+    /// Expectations whose failure is a warning, not a failure: the run still passes.
+    #[serde(default)]
+    pub warn: Option<Box<Expect>>,
+}
+
+/// A FHIRPath expression and what its result must be. With no comparison the expression must
+/// evaluate to `true`. `%name` in the expression is the variable `name`; compared values may
+/// hold `{{templates}}`. Results compare as text (`1` equals `"1"`); `greater_than` and
+/// `less_than` compare numbers, dates and times in their order.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FhirPathAssert {
+    /// e.g. `Bundle.entry.where(resource.id = %id).exists()`.
+    pub expression: String,
+    /// What the report calls this check; the expression by default.
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub equals: Option<serde_json::Value>,
+    #[serde(default)]
+    pub not_equals: Option<serde_json::Value>,
+    /// The result is one of these.
+    #[serde(default, rename = "in")]
+    pub one_of: Option<Vec<serde_json::Value>>,
+    /// The result is none of these.
+    #[serde(default, rename = "not_in")]
+    pub none_of: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub greater_than: Option<serde_json::Value>,
+    #[serde(default)]
+    pub less_than: Option<serde_json::Value>,
+    /// `true`: the result is empty; `false`: it is not.
+    #[serde(default)]
+    pub empty: Option<bool>,
+    /// The result (as text) contains this.
+    #[serde(default)]
+    pub contains: Option<serde_json::Value>,
+    #[serde(default)]
+    pub not_contains: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -360,6 +440,16 @@ pub struct HeaderCheck {
     pub matches: Option<String>,
     #[serde(default)]
     pub exists: Option<bool>,
+    #[serde(default)]
+    pub not_equals: Option<String>,
+    #[serde(default)]
+    pub not_contains: Option<String>,
+    /// The value is one of these.
+    #[serde(default, rename = "in")]
+    pub one_of: Option<Vec<String>>,
+    /// The value is none of these.
+    #[serde(default, rename = "not_in")]
+    pub none_of: Option<Vec<String>>,
 }
 
 /// A JSONPath and one or more predicates on what it selects.
@@ -663,29 +753,7 @@ fn char_column(line: &str, byte_column: usize) -> usize {
     line[..at].chars().count() + 1
 }
 
-/// The choice closest to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, choices: &[&'a str]) -> Option<&'a str> {
-    choices
-        .iter()
-        .map(|c| (levenshtein(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+pub use crate::text::closest as did_you_mean;
 
 /// Loads a native collection file.
 pub fn load_collection(path: &Path) -> Result<Collection, LoadError> {

@@ -27,6 +27,20 @@ pub struct NativeDriver<'a> {
     stopped: Option<String>,
     /// Which request captures each variable, for "not captured" explanations.
     capture_owner: HashMap<String, String>,
+    /// A searchset being read page by page (`follow_next`).
+    paging: Option<Paging>,
+    /// The last ETag each resource URL answered with, for `if_match_last`.
+    etags: HashMap<String, String>,
+}
+
+/// The pages read so far of a request that follows `next` links.
+struct Paging {
+    /// The URL of the next page to read.
+    next: String,
+    /// Pages read so far.
+    read: u32,
+    /// The first page, with the entries of every page read so far.
+    bundle: Value,
 }
 
 impl<'a> NativeDriver<'a> {
@@ -46,6 +60,8 @@ impl<'a> NativeDriver<'a> {
             next: 0,
             stopped: None,
             capture_owner,
+            paging: None,
+            etags: HashMap::new(),
         }
     }
 
@@ -121,16 +137,149 @@ impl<'a> NativeDriver<'a> {
                     captures.push((name.clone(), shown));
                     self.vars.set(Layer::Captured, name, v);
                 }
+                Err(_) if cap.optional => {}
                 Err(why) => results.push(AssertionResult {
                     name: format!("capture {name}"),
                     passed: false,
                     expected: describe_capture(cap),
                     actual: why,
+                    warning: false,
                 }),
             }
         }
         captures
     }
+}
+
+/// What a page of a paged search leads to.
+enum PageTurn {
+    /// Another page is to be read; this step reports the one just read.
+    More(Box<Step>),
+    /// The last page: the Bundle with every page's entries.
+    Last(Option<Value>),
+}
+
+impl NativeDriver<'_> {
+    /// Adds a page to the search being read; asks for the next one while there is one and
+    /// the limit allows.
+    fn page(
+        &mut self,
+        req: &PlannedRequest,
+        label: &StepLabel,
+        answer: &Answer,
+        json: Option<Value>,
+    ) -> PageTurn {
+        let mut paging = self.paging.take();
+        let Some(page) = json else {
+            return PageTurn::Last(paging.map(|p| p.bundle));
+        };
+        let read = paging.as_ref().map_or(1, |p| p.read + 1);
+        let next = next_link(&page).filter(|_| (200..300).contains(&answer.status));
+        let bundle = match paging.take() {
+            None => page,
+            Some(p) => {
+                let mut all = p.bundle;
+                let more = page
+                    .get("entry")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(Value::Array(e)) = all.get_mut("entry") {
+                    e.extend(more);
+                } else if let Some(o) = all.as_object_mut() {
+                    o.insert("entry".into(), Value::Array(more));
+                }
+                all
+            }
+        };
+        match next {
+            Some(next) if read < req.pages => {
+                let mut step = label.answered(answer, Some(&bundle));
+                step.assertions = vec![crate::assertions::status_only(answer.status)];
+                step.outcome = if step.assertions[0].passed {
+                    Outcome::Passed
+                } else {
+                    Outcome::Failed
+                };
+                self.paging = Some(Paging { next, read, bundle });
+                if !matches!(step.outcome, Outcome::Passed) {
+                    self.paging = None;
+                }
+                PageTurn::More(Box::new(Step::Request(step)))
+            }
+            _ => PageTurn::Last(Some(bundle)),
+        }
+    }
+
+    /// The step for the answer to a request: its expectations, `$validate` issues, captures.
+    fn verdict(
+        &mut self,
+        req: &PlannedRequest,
+        label: &StepLabel,
+        answer: &Answer,
+        json: Option<&Value>,
+    ) -> Vec<Step> {
+        let body = answer.text();
+        let view = ResponseView {
+            status: answer.status,
+            headers: &answer.headers,
+            body: &body,
+            json,
+            duration_ms: crate::clock::millis(answer.duration),
+            method: &label.method,
+            url: &label.url,
+        };
+        let expect = match req.expect.render(&|t| self.vars.render(t).map(|r| r.text)) {
+            Ok(e) => e,
+            Err(e) => return vec![label.skipped(&self.missing(&e))],
+        };
+        let mut results = assertions::evaluate(&expect, &view);
+        if req.validate_profile.is_some() {
+            results.extend(assertions::validation_results(json));
+        }
+        // A failed response is no source of values: an OperationOutcome has an `id` too.
+        let captures = if results.iter().all(|a| !a.failed()) {
+            self.capture_all(req, &view, &mut results)
+        } else {
+            vec![]
+        };
+        let passed = results.iter().all(|a| !a.failed());
+        for a in &mut results {
+            a.actual = crate::exec::shown(&a.actual);
+            a.expected = crate::exec::shown(&a.expected);
+        }
+        let mut step = label.answered(answer, json);
+        step.outcome = if passed {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        };
+        step.assertions = results;
+        step.captures = captures;
+        vec![Step::Request(step)]
+    }
+}
+
+/// The `next` link of a Bundle.
+fn next_link(bundle: &Value) -> Option<String> {
+    bundle
+        .get("link")?
+        .as_array()?
+        .iter()
+        .find(|l| l.get("relation").and_then(Value::as_str) == Some("next"))?
+        .get("url")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// A resource's URL without its query and version: the key its ETag is kept under.
+fn resource_key(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    let url = match url.find("/_history/") {
+        Some(i) => &url[..i],
+        None => url,
+    };
+    url.trim_end_matches('/').to_string()
 }
 
 impl Driver for NativeDriver<'_> {
@@ -143,6 +292,12 @@ impl Driver for NativeDriver<'_> {
     }
 
     fn prepare(&mut self, _ctx: &Context) -> Prepared {
+        if let (Some(p), Some(req)) = (&self.paging, self.current()) {
+            return Prepared::Request {
+                label: Self::label(req, &p.next),
+                token: self.token_need(req),
+            };
+        }
         let Some(req) = self.plan.requests.get(self.next) else {
             return Prepared::End;
         };
@@ -167,12 +322,35 @@ impl Driver for NativeDriver<'_> {
                 StepLabel::new("(none)", vec![], "", "").errored("nothing was prepared", 0),
             ));
         };
-        match render_request(req, self.plan, &self.vars) {
-            Err(e) => Err(Box::new(
-                Self::label(req, &req.url).skipped(&self.missing(&e)),
-            )),
-            Ok(out) => Ok((Self::label(req, &out.url), out)),
+        let rendered = render_request(req, self.plan, &self.vars);
+        let mut out = match rendered {
+            Err(e) => {
+                return Err(Box::new(
+                    Self::label(req, &req.url).skipped(&self.missing(&e)),
+                ))
+            }
+            Ok(out) => out,
+        };
+        if let Some(p) = &self.paging {
+            out.url = p.next.clone();
+            out.method = reqwest::Method::GET;
+            out.body = None;
         }
+        if req.if_match_last {
+            match self.etags.get(&resource_key(&out.url)) {
+                Some(tag) => out.headers.push(("If-Match".into(), tag.clone())),
+                None => {
+                    return Err(Box::new(Self::label(req, &out.url).skipped(
+                        "`if_match_last`: no earlier answer from this URL carried an ETag; read the resource first",
+                    )))
+                }
+            }
+        }
+        let mut label = Self::label(req, &out.url);
+        if let Some(p) = &self.paging {
+            label.name = format!("{} (page {})", req.name, p.read + 1);
+        }
+        Ok((label, out))
     }
 
     fn resolve(&mut self, key: &str, ctx: &Context) -> Result<ResolvedProfile, Box<Unusable>> {
@@ -183,40 +361,21 @@ impl Driver for NativeDriver<'_> {
         let Some(req) = self.current() else {
             return vec![];
         };
-        let body = answer.text();
-        let json = answer.json_shaped(&req.body_shape);
-        let view = ResponseView {
-            status: answer.status,
-            headers: &answer.headers,
-            body: &body,
-            json: json.as_ref(),
-            duration_ms: crate::clock::millis(answer.duration),
-        };
-        let expect = match req.expect.render(&|t| self.vars.render(t).map(|r| r.text)) {
-            Ok(e) => e,
-            Err(e) => return vec![label.skipped(&self.missing(&e))],
-        };
-        let mut results = assertions::evaluate(&expect, &view);
-        // A failed response is no source of values: an OperationOutcome has an `id` too.
-        let captures = if results.iter().all(|a| a.passed) {
-            self.capture_all(req, &view, &mut results)
-        } else {
-            vec![]
-        };
-        let passed = results.iter().all(|a| a.passed);
-        for a in &mut results {
-            a.actual = crate::exec::shown(&a.actual);
-            a.expected = crate::exec::shown(&a.expected);
+        if let Some(tag) = crate::http::header(&answer.headers, "etag") {
+            let key = match crate::http::header(&answer.headers, "location") {
+                Some(l) if answer.status == 201 => resource_key(l),
+                _ => resource_key(&label.url),
+            };
+            self.etags.insert(key, tag.to_string());
         }
-        let mut step = label.answered(answer, json.as_ref());
-        step.outcome = if passed {
-            Outcome::Passed
-        } else {
-            Outcome::Failed
-        };
-        step.assertions = results;
-        step.captures = captures;
-        vec![Step::Request(step)]
+        let mut json = answer.json_shaped(&req.body_shape);
+        if req.pages > 1 {
+            match self.page(req, label, answer, json.take()) {
+                PageTurn::More(step) => return vec![*step],
+                PageTurn::Last(all) => json = all,
+            }
+        }
+        self.verdict(req, label, answer, json.as_ref())
     }
 
     fn bail(&mut self, why: String) {
@@ -295,14 +454,39 @@ fn render_request(
         headers.push((vars.render(k)?.text, vars.render(v)?.text));
     }
     if !has(&headers, "accept") {
-        headers.push(("Accept".into(), "application/fhir+json".into()));
+        let version = match &plan.collection.fhir_version {
+            Some(v) => vars.render(v)?.text,
+            None => String::new(),
+        };
+        let accept = match version.trim() {
+            "" => "application/fhir+json".to_string(),
+            v => format!("application/fhir+json; fhirVersion={v}"),
+        };
+        headers.push(("Accept".into(), accept));
+    }
+    if let Some(t) = &req.if_none_exist {
+        headers.push(("If-None-Exist".into(), vars.render(t)?.text));
+    }
+    let mut method = req.method.clone();
+    if let Some(profile) = &req.validate_profile {
+        let (path, q) = url
+            .split_once('?')
+            .map_or((url.as_str(), None), |(p, q)| (p, Some(q)));
+        let profile = serde_urlencoded::to_string([("profile", vars.render(profile)?.text)])
+            .unwrap_or_default();
+        url = format!(
+            "{}/$validate?{profile}{}",
+            path.trim_end_matches('/'),
+            q.map(|q| format!("&{q}")).unwrap_or_default()
+        );
+        method = reqwest::Method::POST;
     }
     let body = match &req.body {
         Some(b) => render_body(b, vars, &mut headers)?,
         None => None,
     };
     Ok(Outgoing {
-        method: req.method.clone(),
+        method,
         url,
         headers,
         body,
@@ -355,6 +539,7 @@ fn describe_capture(c: &crate::plan::CompiledCapture) -> String {
     let src = match &c.source {
         CaptureSource::Json(p, _) => format!("a value at {p}"),
         CaptureSource::Header(h) => format!("a {h} header"),
+        CaptureSource::FhirPath(e) => format!("a value of FHIRPath `{}`", e.text()),
     };
     match &c.regex {
         Some(r) => format!("{src} matching /{}/", r.as_str()),
@@ -380,6 +565,18 @@ pub fn capture(c: &crate::plan::CompiledCapture, r: &ResponseView<'_>) -> Result
             Some(v) => v.to_string(),
             None => return Err("the header is absent".into()),
         },
+        CaptureSource::FhirPath(e) => {
+            let Some(json) = r.json else {
+                return Err("the body is not JSON".into());
+            };
+            match e.eval(json, &HashMap::new()) {
+                Ok(found) => match found.first() {
+                    Some(f) => f.text(),
+                    None => return Err("the expression gives nothing".into()),
+                },
+                Err(why) => return Err(format!("evaluation error: {why}")),
+            }
+        }
     };
     match &c.regex {
         None => Ok(raw),
@@ -437,11 +634,14 @@ mod tests {
             body: "",
             json: Some(&json),
             duration_ms: 1,
+            method: "GET",
+            url: "http://h/fhir/Patient",
         };
         let cap = |source, regex: Option<&str>| crate::plan::CompiledCapture {
             source,
             regex: regex.map(|r| regex::Regex::new(r).unwrap()),
             secret: false,
+            optional: false,
         };
         let p =
             |s: &str| CaptureSource::Json(s.into(), serde_json_path::JsonPath::parse(s).unwrap());

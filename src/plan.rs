@@ -53,6 +53,11 @@ pub struct PlannedRequest {
     pub cleanup: bool,
     /// What of a JSON answer the expectations, the captures and the report read.
     pub body_shape: crate::shape::Shape,
+    /// How many searchset pages to read in all, following `next` links (1: no paging).
+    pub pages: u32,
+    pub if_none_exist: Option<String>,
+    pub if_match_last: bool,
+    pub validate_profile: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,12 +65,15 @@ pub struct CompiledCapture {
     pub source: CaptureSource,
     pub regex: Option<regex::Regex>,
     pub secret: bool,
+    /// No value leaves the variable unset instead of failing the request.
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone)]
 pub enum CaptureSource {
     Json(String, serde_json_path::JsonPath),
     Header(String),
+    FhirPath(crate::fhirpath::Expr),
 }
 
 /// A validated collection, ready to run.
@@ -311,20 +319,22 @@ fn compile_captures(
     let mut captures = Vec::new();
     for (name, cap) in &item.capture {
         let cplace = format!("{place}.capture.{name}");
-        let source = match (&cap.json, &cap.header) {
-            (Some(p), None) => match serde_json_path::JsonPath::parse(p) {
+        let source = match (&cap.json, &cap.header, &cap.fhirpath) {
+            (Some(p), None, None) => match serde_json_path::JsonPath::parse(p) {
                 Ok(jp) => Some(CaptureSource::Json(p.clone(), jp)),
                 Err(e) => {
                     problems.push(bad_jsonpath(&cplace, p, &e));
                     None
                 }
             },
-            (None, Some(h)) => Some(CaptureSource::Header(h.clone())),
+            (None, Some(h), None) => Some(CaptureSource::Header(h.clone())),
+            (None, None, Some(f)) => parse_fhirpath(f, &format!("{cplace}.fhirpath"), problems)
+                .map(CaptureSource::FhirPath),
             _ => {
                 problems.push(Problem {
                     place: cplace.clone(),
-                    message: "a capture needs exactly one of `json` or `header`".into(),
-                    hint: Some("for example {\"json\": \"$.id\"} or {\"header\": \"Location\", \"regex\": \"/Patient/([^/]+)\"}".into()),
+                    message: "a capture needs exactly one of `json`, `header` or `fhirpath`".into(),
+                    hint: Some("for example {\"json\": \"$.id\"}, {\"fhirpath\": \"entry.first().resource.id\"} or {\"header\": \"Location\", \"regex\": \"/Patient/([^/]+)\"}".into()),
                 });
                 None
             }
@@ -340,6 +350,7 @@ fn compile_captures(
                     source,
                     regex,
                     secret: cap.secret,
+                    optional: cap.optional,
                 },
             ));
         }
@@ -379,6 +390,13 @@ fn plan_request(
         problems.extend(body_problem(body, &place));
     }
     let captures = compile_captures(item, &place, problems);
+    if item.follow_next == Some(0) {
+        problems.push(Problem {
+            place: format!("{place}.follow_next"),
+            message: "`follow_next` counts pages in all, the first included: give 2 or more".into(),
+            hint: None,
+        });
+    }
     let expect = compile(
         item.expect.as_ref().cloned().unwrap_or_default(),
         &format!("{place}.expect"),
@@ -387,12 +405,19 @@ fn plan_request(
     let mut body_shape = crate::assertions::shape(&expect);
     body_shape.merge(crate::assertions::outcome_shape().clone());
     for (_, c) in &captures {
-        if let CaptureSource::Json(path, _) = &c.source {
-            body_shape.merge(crate::shape::Shape::of_path(
-                path,
-                crate::shape::Shape::whole(),
-            ));
+        match &c.source {
+            CaptureSource::Json(path, _) => {
+                body_shape.merge(crate::shape::Shape::of_path(
+                    path,
+                    crate::shape::Shape::whole(),
+                ));
+            }
+            CaptureSource::FhirPath(_) => body_shape = crate::shape::Shape::whole(),
+            CaptureSource::Header(_) => {}
         }
+    }
+    if item.follow_next.is_some() {
+        body_shape = crate::shape::Shape::whole();
     }
     Some(PlannedRequest {
         body_shape: body_shape.settle(),
@@ -409,6 +434,10 @@ fn plan_request(
         captures,
         expect,
         cleanup: item.cleanup,
+        pages: item.follow_next.unwrap_or(1),
+        if_none_exist: item.if_none_exist.clone(),
+        if_match_last: item.if_match_last,
+        validate_profile: item.validate_profile.clone(),
     })
 }
 
@@ -640,11 +669,18 @@ fn compile_headers(
                 if let Some(v) = c.exists {
                     headers.push((name.clone(), HeaderPredicate::Exists(v)));
                 }
+                let more = [
+                    c.not_equals.map(HeaderPredicate::NotEquals),
+                    c.not_contains.map(HeaderPredicate::NotContains),
+                    c.one_of.map(HeaderPredicate::OneOf),
+                    c.none_of.map(HeaderPredicate::NoneOf),
+                ];
+                headers.extend(more.into_iter().flatten().map(|p| (name.clone(), p)));
                 if headers.len() == before {
                     problems.push(Problem {
                         place: hplace,
                         message: "the header check needs at least one check".into(),
-                        hint: Some("use equals, contains, matches or exists".into()),
+                        hint: Some("use equals, not_equals, contains, not_contains, matches, exists, in or not_in".into()),
                     });
                 }
             }
@@ -721,6 +757,23 @@ pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> Comp
     let status = compile_status(expect.status, place, problems);
     let headers = compile_headers(expect.headers, place, problems);
     let json = compile_json(expect.json, place, problems);
+    let fhirpath = expect
+        .fhirpath
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, a)| compile_fhirpath(a, &format!("{place}.fhirpath[{i}]"), problems))
+        .collect();
+    let warn = expect.warn.map(|w| {
+        let wplace = format!("{place}.warn");
+        if w.warn.is_some() {
+            problems.push(Problem {
+                place: format!("{wplace}.warn"),
+                message: "`warn` can not hold another `warn`".into(),
+                hint: None,
+            });
+        }
+        Box::new(compile(*w, &wplace, problems))
+    });
     CompiledExpect {
         status,
         headers,
@@ -729,7 +782,72 @@ pub fn compile(expect: Expect, place: &str, problems: &mut Vec<Problem>) -> Comp
         no_error_outcome: expect.no_error_outcome,
         bundle: expect.bundle,
         max_duration_ms: expect.max_duration_ms,
+        fhirpath,
+        minimum: expect.minimum,
+        request_method: expect.request_method,
+        request_url: expect.request_url,
+        warn,
     }
+}
+
+/// A FHIRPath expression, parsed now so a mistake stops the run before anything is sent.
+pub fn parse_fhirpath(
+    expression: &str,
+    place: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<crate::fhirpath::Expr> {
+    match crate::fhirpath::Expr::parse(expression) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            let pointer: String = " ".repeat(e.offset) + "^";
+            problems.push(Problem {
+                place: place.to_string(),
+                message: format!(
+                    "FHIRPath problem at character {}: {}\n    {expression}\n    {pointer}",
+                    e.offset + 1,
+                    e.message
+                ),
+                hint: Some("FHIRPath reads like `Bundle.entry.where(resource.id = %id).exists()`; strings take single quotes; `%name` is the variable `name`".into()),
+            });
+            None
+        }
+    }
+}
+
+/// A FHIRPath assertion: the expression and its comparisons (none: it must be true).
+fn compile_fhirpath(
+    a: crate::collection::FhirPathAssert,
+    place: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<crate::compare::FhirPathCheck> {
+    use crate::compare::Compare;
+    let expr = parse_fhirpath(&a.expression, &format!("{place}.expression"), problems)?;
+    let mut compare = Vec::new();
+    compare.extend(a.equals.map(Compare::Equals));
+    compare.extend(a.not_equals.map(Compare::NotEquals));
+    compare.extend(a.one_of.map(Compare::In));
+    compare.extend(a.none_of.map(Compare::NotIn));
+    compare.extend(a.greater_than.map(Compare::GreaterThan));
+    compare.extend(a.less_than.map(Compare::LessThan));
+    compare.extend(a.empty.map(Compare::Empty));
+    compare.extend(a.contains.map(Compare::Contains));
+    compare.extend(a.not_contains.map(Compare::NotContains));
+    if compare.is_empty() {
+        compare.push(Compare::True);
+    }
+    let constants = crate::compare::constants(&a.expression)
+        .into_iter()
+        .map(|n| {
+            let t = format!("{{{{{n}}}}}");
+            (n, t)
+        })
+        .collect();
+    Some(crate::compare::FhirPathCheck {
+        label: a.label.unwrap_or(a.expression),
+        expr,
+        compare,
+        constants,
+    })
 }
 
 /// Checks templates against the variables: what preflight knows of the whole plan.
@@ -865,6 +983,12 @@ impl Checker<'_> {
         }
         for c in &r.conditions {
             p.extend(self.check(&place(".when"), c, later));
+        }
+        if let Some(t) = &r.if_none_exist {
+            p.extend(self.check(&place(".if_none_exist"), t, later));
+        }
+        if let Some(t) = &r.validate_profile {
+            p.extend(self.check(&place(".validate_profile"), t, later));
         }
         if let Some(b) = &r.body {
             for s in b.json.iter().flat_map(json_strings) {

@@ -134,6 +134,15 @@ fn request_line(r: &RequestStep, style: &Style) -> String {
     for hop in &r.redirects {
         line.push_str(&style.paint(Tone::Dim, &format!("        redirected: {hop}\n")));
     }
+    for a in r.assertions.iter().filter(|a| a.warned()) {
+        line.push_str(&style.paint(
+            Tone::Skip,
+            &format!(
+                "        warning: {}: expected {}, actual {}\n",
+                a.name, a.expected, a.actual
+            ),
+        ));
+    }
     line
 }
 
@@ -215,11 +224,21 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
     table.add_row(vec![
         Cell::new("assertions"),
         num(t.assertions),
-        num(t.assertions - t.assertions_failed),
+        num(t.assertions - t.assertions_failed - t.assertions_warned),
         num(t.assertions_failed),
         dash(),
         dash(),
     ]);
+    if t.assertions_warned > 0 {
+        table.add_row(vec![
+            Cell::new("warnings"),
+            num(t.assertions_warned),
+            dash(),
+            dash(),
+            dash(),
+            dash(),
+        ]);
+    }
     let tokens = result
         .collections
         .iter()
@@ -257,10 +276,26 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
         out.push_str(&style.paint(Tone::Skip, &note));
     }
     out.push('\n');
-    let verdict = match result.exit_code() {
+    out.push_str(&verdict(result, &t, style));
+    out.push('\n');
+    out
+}
+
+/// The last line of a report: PASSED or FAILED, and why.
+fn verdict(result: &RunResult, t: &crate::result::Totals, style: &Style) -> String {
+    match result.exit_code() {
         crate::exit::ExitCode::Success => style.paint(
             Tone::Pass,
-            &format!("PASSED: {} requests, {} assertions", t.passed, t.assertions),
+            &format!(
+                "PASSED: {} requests, {} assertions{}",
+                t.passed,
+                t.assertions,
+                match t.assertions_warned {
+                    0 => String::new(),
+                    1 => " (1 warning)".into(),
+                    n => format!(" ({n} warnings)"),
+                }
+            ),
         ),
         crate::exit::ExitCode::Token => {
             style.paint(Tone::Fail, "FAILED: a token could not be obtained")
@@ -291,10 +326,7 @@ pub fn summary(result: &RunResult, style: &Style) -> String {
                 t.failed, t.requests, t.assertions_failed, t.assertions
             ),
         ),
-    };
-    out.push_str(&verdict);
-    out.push('\n');
-    out
+    }
 }
 
 /// A request answered 403 and the same method and path answered 2xx later in the run: access
@@ -438,7 +470,8 @@ fn failure_blocks(result: &RunResult, style: &Style) -> String {
                         out.push_str(&format!("   error        {msg}\n"));
                     }
                     for a in r.assertions.iter().filter(|a| !a.passed) {
-                        out.push_str(&format!("   {}\n", a.name));
+                        let tag = if a.warning { " (warning only)" } else { "" };
+                        out.push_str(&format!("   {}{tag}\n", a.name));
                         out.push_str(&format!("     expected   {}\n", a.expected));
                         out.push_str(&format!("     actual     {}\n", a.actual));
                     }

@@ -114,6 +114,9 @@ pub struct Totals {
     pub skipped: usize,
     pub assertions: usize,
     pub assertions_failed: usize,
+    /// Checks not met whose failure is only a warning (`expect.warn`, TestScript `warningOnly`).
+    #[serde(default)]
+    pub assertions_warned: usize,
     pub token_failures: usize,
 }
 
@@ -173,7 +176,8 @@ fn totals<'a>(steps: impl IntoIterator<Item = &'a Step>) -> Totals {
                 Step::Request(r) => {
                     t.requests += 1;
                     t.assertions += r.assertions.len();
-                    t.assertions_failed += r.assertions.iter().filter(|a| !a.passed).count();
+                    t.assertions_failed += r.assertions.iter().filter(|a| a.failed()).count();
+                    t.assertions_warned += r.assertions.iter().filter(|a| a.warned()).count();
                     match r.outcome {
                         Outcome::Passed => t.passed += 1,
                         Outcome::Failed => t.failed += 1,

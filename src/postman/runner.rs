@@ -171,6 +171,7 @@ fn test_assertions(tests: &[script::TestResult]) -> Vec<AssertionResult> {
         .iter()
         .filter(|t| !t.skipped)
         .map(|t| AssertionResult {
+            warning: false,
             name: t.name.clone(),
             passed: t.passed,
             expected: crate::exec::shown(

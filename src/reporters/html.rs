@@ -134,7 +134,7 @@ fn failure_section(
     if let Outcome::Error(e) = &r.outcome {
         fixes.push_str(&format!("<p class=\"mono\">{}</p>", esc(e)));
     }
-    for a in r.assertions.iter().filter(|a| !a.passed) {
+    for a in r.assertions.iter().filter(|a| a.failed()) {
         fixes.push_str(&format!(
             "<p><b>{}</b>: expected <code>{}</code>, actual <code>{}</code></p>",
             esc(&a.name),
@@ -245,8 +245,8 @@ fn request_details(r: &RequestStep) -> String {
         for a in &r.assertions {
             h.push_str(&format!(
                 "<tr><td class=\"{}\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td></tr>",
-                if a.passed { "pass" } else { "fail" },
-                if a.passed { "✔" } else { "✘" },
+                if a.passed { "pass" } else if a.warning { "skipped" } else { "fail" },
+                if a.passed { "✔" } else if a.warning { "!" } else { "✘" },
                 esc(&a.name),
                 esc(&a.expected),
                 esc(&a.actual)

@@ -88,7 +88,7 @@ fn token_case(suite_name: &str, t: &TokenStep) -> TestCase {
 
 /// A failed request: the first failed check as the message, every one in the text.
 fn failure_status(r: &RequestStep, claims: Claims<'_>) -> TestCaseStatus {
-    let failed: Vec<_> = r.assertions.iter().filter(|a| !a.passed).collect();
+    let failed: Vec<_> = r.assertions.iter().filter(|a| a.failed()).collect();
     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
     let first = failed
         .first()
@@ -145,6 +145,20 @@ fn request_case(
     tc.set_classname(classname)
         .set_assertions(r.assertions.len())
         .set_time(Duration::from_millis(r.duration_ms));
+    let warnings: Vec<String> = r
+        .assertions
+        .iter()
+        .filter(|a| a.warned())
+        .map(|a| {
+            format!(
+                "warning: {}\n  expected: {}\n  actual:   {}\n",
+                a.name, a.expected, a.actual
+            )
+        })
+        .collect();
+    if !warnings.is_empty() {
+        tc.set_system_out(warnings.concat());
+    }
     tc
 }
 

@@ -4,6 +4,7 @@
 mod credentials;
 mod doctor;
 mod errors;
+mod fhirpath;
 mod hardening;
 mod hostile;
 mod jobs;
