@@ -441,6 +441,20 @@ pub enum ImportCommand {
     /// A Postman v2.0/v2.1 collection: the token request becomes an auth profile, script checks
     /// it can translate become expectations and captures, the rest is listed
     Postman(ImportPostmanArgs),
+    /// A FHIR R4 TestScript: fixtures, variables, operations and asserts become requests,
+    /// captures and expectations on the built-in profiles (what `fhircheck run script.json`
+    /// runs); what can not be converted is named with its line and column
+    Testscript(ImportTestscriptArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportTestscriptArgs {
+    /// The TestScript (JSON); fixture files it names are read next to it
+    #[arg(value_name = "TESTSCRIPT")]
+    pub testscript: PathBuf,
+    /// Where to write the fhircheck collection (default: standard output)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,7 @@ mod result;
 pub mod sandbox;
 mod secret;
 mod shape;
+mod testscript;
 mod text;
 mod tls;
 mod token_cache;

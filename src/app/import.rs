@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{out, setup, CliError, Outcome};
-use crate::cli::ImportPostmanArgs;
+use crate::cli::{ImportPostmanArgs, ImportTestscriptArgs};
 use crate::collection;
 use crate::exit::ExitCode;
 use crate::secret::redact_for;
@@ -62,6 +62,34 @@ pub(super) fn import_postman(a: ImportPostmanArgs) -> Outcome {
                 eprintln!("note: {}: {}", n.item, redact_for("errors", &n.text));
             }
         }
+    }
+    Ok(ExitCode::Success)
+}
+
+/// `fhircheck import testscript`: the native collection `run` would make of a TestScript.
+pub(super) fn import_testscript(a: ImportTestscriptArgs) -> Outcome {
+    let usage = |e: String| CliError::Usage(e);
+    let text = collection::read(&a.testscript).map_err(|e| usage(e.to_string()))?;
+    if !crate::testscript::is_testscript(&text) {
+        return Err(usage(format!(
+            "{}: this is not a TestScript (its resourceType is not \"TestScript\")",
+            a.testscript.display()
+        )));
+    }
+    let json = setup::testscript_collection(&a.testscript, &text)?;
+    match &a.output {
+        Some(p) => {
+            crate::reporters::write_atomic(p, &json)
+                .map_err(|e| usage(format!("cannot write {}: {e}", p.display())))?;
+            eprint!(
+                "{}",
+                redact_for(
+                    "errors",
+                    &format!("converted {} to {}\n", a.testscript.display(), p.display())
+                )
+            );
+        }
+        None => out(&json),
     }
     Ok(ExitCode::Success)
 }

@@ -253,6 +253,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Doctor(a) => doctor::doctor(a, &cfg),
         Command::Decode(a) => decode::decode(a, &cfg),
         Command::Import(crate::cli::ImportCommand::Postman(a)) => import::import_postman(a),
+        Command::Import(crate::cli::ImportCommand::Testscript(a)) => import::import_testscript(a),
         Command::Schema(a) => schema::schema(a),
         Command::Sandbox(a) => sandbox::sandbox(a, &cfg),
         Command::Demo(a) => demo::demo(a, &cfg),

@@ -86,6 +86,11 @@ fn load_job(
         )?;
         return Ok(Job::Postman(Box::new(c), scopes));
     }
+    let text = if crate::testscript::is_testscript(&text) {
+        setup::testscript_collection(path, &text)?
+    } else {
+        text
+    };
     if let Some(flag) = postman_only_flag(&a.postman) {
         return Err(CliError::Usage(format!(
             "{}: {flag} applies to Postman collections; this is a fhircheck collection\n  = help: in fhircheck collections use `when` conditions, and variables for the authority host",

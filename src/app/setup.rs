@@ -89,6 +89,37 @@ fn variables(
     v
 }
 
+/// A TestScript as the text of the native collection that runs it, on the built-in profiles
+/// and variables. What can not be converted is listed with its line and column.
+pub(super) fn testscript_collection(path: &Path, text: &str) -> Result<String, CliError> {
+    let ts: serde_json::Value = collection::parse(path, text).map_err(usage)?;
+    let base: serde_json::Value = serde_json::from_str(super::SMOKE_COLLECTION).unwrap_or_default();
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let read = |reference: &str| collection::read(&dir.join(reference)).map_err(|e| e.message);
+    match crate::testscript::convert(&ts, &base, &read) {
+        Ok(c) => Ok(serde_json::to_string_pretty(&c).unwrap_or_default() + "\n"),
+        Err(problems) => {
+            let mut s = format!(
+                "{}: the TestScript has {} thing{} fhircheck can not run:",
+                path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            for p in &problems {
+                let at = crate::locate::locate(text, &crate::locate::parse_path(&p.path))
+                    .map(|(l, c)| format!("{}:{l}:{c}: ", path.display()))
+                    .unwrap_or_default();
+                s.push_str(&format!("\n  {at}{}: {}", p.path, p.message));
+                if let Some(h) = &p.hint {
+                    s.push_str(&format!("\n    = help: {h}"));
+                }
+            }
+            s.push_str("\nnothing was sent.");
+            Err(usage(s))
+        }
+    }
+}
+
 /// Loads and validates a native collection (every template checked): ready to run.
 pub(super) fn load_native(
     path: &Path,

@@ -15,6 +15,7 @@ mod run;
 mod scenarios;
 mod secrets;
 mod shipped;
+mod testscript;
 mod tls;
 mod wire;
 
