@@ -805,10 +805,7 @@ impl<'a> Conv<'a> {
         }
         if let Some(ct) = a.get("contentType").and_then(Value::as_str) {
             // `json` and `xml` are found in every JSON or XML media type.
-            expect.insert(
-                "headers".into(),
-                json!({"Content-Type": {"contains": ct}}),
-            );
+            expect.insert("headers".into(), json!({"Content-Type": {"contains": ct}}));
         }
         if let Some(h) = a.get("headerField").and_then(Value::as_str) {
             match header_check(operator, a.get("value").and_then(Value::as_str)) {

@@ -346,6 +346,18 @@ fn read_only_scope_gets_403_on_writes_and_passes_read_only() {
 }
 
 #[test]
+fn testscripts_run_green_against_hfs() {
+    let stack = Stack::start();
+    let (client, secret) = ("post-client", "e2e-post-client-secret-value");
+    for script in ["patient-crud", "hfs-operations"] {
+        let path = fixture(&format!("testscript/{script}.testscript.json"));
+        let ran = stack.oauth2(path.to_str().unwrap(), client, secret, &[]);
+        assert_eq!(ran.code, 0, "{script}: {}", shown(&ran));
+        assert!(ran.stdout.contains("PASSED"), "{script}: {}", ran.stdout);
+    }
+}
+
+#[test]
 fn wrong_audience_is_refused_by_hfs_and_explained() {
     let stack = Stack::start();
     // The classic: the resource asked for with a trailing slash.
