@@ -122,7 +122,10 @@ impl Expr {
     /// external constants (`%name`). `Err` says why it could not be evaluated.
     pub fn eval(&self, body: &Value, vars: &HashMap<String, String>) -> Result<Vec<Found>, String> {
         let resource = read_resource(body)?;
-        run(&self.text, &[&resource], vars).map_err(|f| match f {
+        // Constants go in as string literals: the engine takes only literals as the argument of
+        // startsWith(), contains() and a few others.
+        let text = inline_constants(&self.text, vars);
+        run(&text, &[&resource], &HashMap::new()).map_err(|f| match f {
             Failure::Engine(e) => e.to_string(),
             Failure::Stuck => "the expression needs a service (a terminology server, resolve()) fhircheck does not offer".into(),
             Failure::Panicked => "the FHIRPath engine failed on this expression and body".into(),
@@ -181,6 +184,53 @@ fn run(
         Ok(Some(Err(e))) => Err(Failure::Engine(e)),
         Ok(Some(Ok(v))) => Ok(v),
     }
+}
+
+/// `%name` replaced by the value of `name` as a FHIRPath string literal, outside string
+/// literals, for every name in `vars`.
+fn inline_constants(text: &str, vars: &HashMap<String, String>) -> String {
+    if vars.is_empty() || !text.contains('%') {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut quote = None;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == '\\' && i + 1 < chars.len() {
+                    out.push(chars[i + 1]);
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '`' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '%' => {
+                let name: String = chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_alphanumeric() || **c == '_')
+                    .collect();
+                if let Some(v) = vars.get(&name) {
+                    out.push('\'');
+                    out.push_str(&v.replace('\\', "\\\\").replace('\'', "\\'"));
+                    out.push('\'');
+                    i += name.chars().count();
+                } else {
+                    out.push(c);
+                }
+            }
+            None => out.push(c),
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Polls a future that does no I/O until it is ready, a bounded number of times.
@@ -509,6 +559,15 @@ mod tests {
         let vars = HashMap::from([("pid".to_string(), "p1".to_string())]);
         let r = Expr::parse("id = %pid").unwrap().eval(&p, &vars).unwrap();
         assert_eq!(r, [Found::Boolean(true)]);
+        // As arguments too, where the engine wants literals; quotes in values stay values.
+        let r = Expr::parse("id.startsWith(%pid) and '%pid' = '%' + 'pid'")
+            .unwrap()
+            .eval(&p, &vars)
+            .unwrap();
+        assert_eq!(r, [Found::Boolean(true)]);
+        let odd = HashMap::from([("q".to_string(), "it's \\ here".to_string())]);
+        let r = Expr::parse("%q.length()").unwrap().eval(&p, &odd).unwrap();
+        assert_eq!(r, [Found::Integer(11)]);
     }
 
     #[test]

@@ -244,7 +244,7 @@ fn shown(ran: &Ran) -> String {
     format!("{}{}", ran.stdout, ran.stderr)
 }
 
-const SMOKE_PASSED: &str = "PASSED: 7 requests, 20 assertions";
+const SMOKE_PASSED: &str = "PASSED: 7 requests, 21 assertions";
 
 #[test]
 fn smoke_collection_passes_against_hfs_as_a_smart_backend_client() {
