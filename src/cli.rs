@@ -42,7 +42,7 @@ pub enum Command {
     /// Decode a JWT offline: header, claims and times (never the signature)
     #[command(after_help = DECODE_HELP)]
     Decode(DecodeArgs),
-    /// Convert a Postman collection to fhircheck's format
+    /// Convert a Postman collection or a FHIR TestScript to fhircheck's format
     #[command(subcommand)]
     Import(ImportCommand),
     /// Print the JSON Schema of the collection or environment format
@@ -84,6 +84,17 @@ Dynamic values: {{$guid}}, {{$timestamp}}, {{$isoTimestamp}}, and Postman's {{$r
 
 With no COLLECTION, the built-in Azure smoke collection runs (the same as the shipped
 collections/azure-fhir-smoke.json): set FHIR_URL and the AZURE_* variables, nothing else.
+--var fhir_version=4.0 (4.3, 5.0) asks it for one FHIR version; another version is a warning.
+
+A FHIR TestScript (\"resourceType\": \"TestScript\") runs on the smoke collection's profiles and
+variables (-e, --var, --profile smart|oauth2): fixtures, variables, setup, tests, teardown;
+asserts with FHIRPath expressions; warningOnly asserts are warnings. What it uses that fhircheck
+can not run is named with line and column before anything is sent (exit 2).
+`fhircheck import testscript` shows the collection it runs.
+
+FHIRPath in fhircheck collections: \"expect\": {\"fhirpath\": [{\"expression\": \"entry.count()\",
+\"greater_than\": 0}]}, captures {\"fhirpath\": \"entry.first().resource.id\"}, checked when the file
+loads. \"warn\": {...} holds checks that only warn. follow_next: N reads a searchset's pages.
 
 Entra profiles that leave out (or leave empty) tenant, client_id, client_secret or authority_host
 take AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_AUTHORITY_HOST, as the Azure
@@ -100,6 +111,7 @@ Examples:
   fhircheck run collections/azure-fhir-smoke.json -e azure.env.json
   fhircheck run smoke.json --var fhir_url=https://ws-fhir.fhir.azurehealthcareapis.com --bail
   fhircheck run smoke.json -e prod.env.json --var write_enabled=false
+  fhircheck run patient-crud.testscript.json -e azure.env.json -r junit
   fhircheck run collections/azure-fhir-smoke.json --profile smart \\
     --var fhir_url=https://fhir.example.org/r4 --var client_id=my-backend \\
     --var key_file=backend-es384.pem --var key_id=my-key-1
@@ -196,8 +208,9 @@ pub struct VarArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Collection files to run, in order: fhircheck collections, Postman collections. None: the
-    /// built-in Azure smoke collection (the same as collections/azure-fhir-smoke.json)
+    /// Collection files to run, in order: fhircheck collections, Postman collections, FHIR R4
+    /// TestScripts (on the built-in profiles). None: the built-in Azure smoke collection (the
+    /// same as collections/azure-fhir-smoke.json)
     #[arg(value_name = "COLLECTION")]
     pub collections: Vec<PathBuf>,
     #[command(flatten)]

@@ -91,6 +91,12 @@ impl Expr {
                 message: "the expression is empty".into(),
             });
         }
+        if let Some(offset) = too_deep(text) {
+            return Err(SyntaxError {
+                offset,
+                message: format!("the expression nests more than {MAX_DEPTH} parentheses deep"),
+            });
+        }
         if let Some((offset, name)) = unknown_function(text) {
             let hint = crate::text::closest(&name, FUNCTIONS)
                 .map(|c| format!("; did you mean `{c}()`?"))
@@ -463,6 +469,27 @@ pub const NOT_IN_ENGINE: &[&str] = &[
     "duration",
     "difference",
 ];
+
+/// How deep parentheses and brackets may nest: the engine's parser recurses once per level.
+const MAX_DEPTH: usize = 32;
+
+/// The character offset where nesting first goes deeper than [`MAX_DEPTH`], if it does.
+fn too_deep(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.chars().enumerate() {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
 
 /// The first call of a function the engine does not know, outside string literals: its
 /// character offset and name.

@@ -31,7 +31,7 @@ mod result;
 pub mod sandbox;
 mod secret;
 mod shape;
-mod testscript;
+pub mod testscript;
 mod text;
 mod tls;
 mod token_cache;

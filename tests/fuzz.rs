@@ -198,3 +198,37 @@ fn token_response_parser() {
         }
     });
 }
+
+#[test]
+fn fhirpath_parser_and_evaluator() {
+    let patient = serde_json::json!({"resourceType": "Patient", "id": "p1",
+        "name": [{"family": "Doe", "given": ["Jo", "Ann"]}], "birthDate": "1970-01-02", "active": true});
+    let vars = std::collections::HashMap::from([("id".to_string(), "p'1\\".to_string())]);
+    fuzz("fhirpath", |s| {
+        if let Ok(e) = fhircheck::fhirpath::Expr::parse(s) {
+            let _ = e.eval(&patient, &vars);
+        }
+    });
+}
+
+#[test]
+fn testscript_converter() {
+    let base: serde_json::Value =
+        serde_json::from_str(include_str!("../collections/azure-fhir-smoke.json")).unwrap();
+    let read = |_: &str| -> Result<String, String> { Ok(r#"{"resourceType": "Patient"}"#.into()) };
+    fuzz("testscript", |s| {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(s) {
+            if let Ok(c) = fhircheck::testscript::convert(&v, &base, &read) {
+                let text = c.to_string();
+                if let Ok(c) =
+                    fhircheck::collection::load_collection_str(Path::new("t.json"), &text)
+                {
+                    let _ = fhircheck::plan::plan(c);
+                }
+            }
+            for p in ["test[0].action[1].assert", "fixture[2]", "a.b[3].c"] {
+                let _ = fhircheck::locate::locate(s, &fhircheck::locate::parse_path(p));
+            }
+        }
+    });
+}
