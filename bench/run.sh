@@ -41,6 +41,7 @@ add_case smoke/fhircheck-postman      fast 3    "$FC run --quiet \$C/newman/smok
 add_case bulk/fhircheck-native1000    fast 1000 "$FC run --quiet $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
 add_case bulk/fhircheck-postman1000   fast 1000 "$FC run --quiet \$C/newman/bulk-1000.postman_collection.json --env-var access_token=\$TOKEN"
 add_case bulk/fhircheck-postman-n1000 fast 1000 "$FC run --quiet \$C/newman/bulk-one.postman_collection.json -n 1000 --env-var access_token=\$TOKEN"
+add_case bulk/fhircheck-fhirpath1000   fast 1000 "$FC run --quiet $WORK/fhircheck-fhirpath-1000.json --var access_token=\$TOKEN"
 add_case bulk/fhircheck-junit1000     fast 1000 "$FC run --quiet -r json,junit --report-dir $REPORTS $WORK/fhircheck-bulk-1000.json --var access_token=\$TOKEN"
 add_case big/fhircheck                fast 1    "$FC run --quiet $HERE/collections/big.json --var access_token=\$TOKEN"
 add_case big100/fhircheck             fast 1    "$FC run --quiet $WORK/fhircheck-big100.json --max-body 200MiB --var access_token=\$TOKEN"

@@ -1258,3 +1258,142 @@ fn eval_text(expr: &str, resource: &Value) -> Result<String, String> {
         .map(crate::fhirpath::Found::text)
         .ok_or_else(|| format!("`{expr}` gives nothing on the fixture"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert_ok(ts: Value) -> Value {
+        let read = |_: &str| -> Result<String, String> { Err("no files here".into()) };
+        convert(&ts, &json!({"base_url": "{{fhir_url}}", "auth": {}}), &read).unwrap()
+    }
+
+    fn ops(c: &Value) -> Vec<Value> {
+        c["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["requests"].as_array().unwrap().clone())
+            .collect()
+    }
+
+    #[test]
+    fn templates_and_constants() {
+        assert_eq!(dollar_to_braces("Patient?name=${n}&x=${y}"), "Patient?name={{n}}&x={{y}}");
+        assert_eq!(dollar_to_braces("no ${ end"), "no ${ end");
+        assert_eq!(dollar_to_constant("id = '${pid}' and x = ${n}"), "id = %pid and x = %n");
+        assert_eq!(response_code("okay"), Some(200));
+        assert_eq!(response_code("preconditionFailed"), Some(412));
+        assert_eq!(response_code("nope"), None);
+        assert_eq!(header_check("in", Some("a, b")), Some(json!({"in": ["a", "b"]})));
+        assert_eq!(header_check("greaterThan", Some("1")), None);
+    }
+
+    #[test]
+    fn operation_types_become_urls_and_methods() {
+        let c = convert_ok(json!({
+            "resourceType": "TestScript",
+            "contained": [{"resourceType": "Patient", "id": "p", "name": [{"family": "F"}]},
+                          {"resourceType": "Bundle", "id": "b", "type": "batch"}],
+            "fixture": [{"id": "p", "autocreate": true, "autodelete": true, "resource": {"reference": "#p"}},
+                        {"id": "b", "resource": {"reference": "#b"}}],
+            "test": [{"name": "t", "action": [
+                {"operation": {"type": {"code": "read"}, "resource": "Patient", "targetId": "p", "responseId": "r"}},
+                {"operation": {"type": {"code": "vread"}, "resource": "Patient", "targetId": "p"}},
+                {"operation": {"type": {"code": "search"}, "resource": "Patient", "params": "?name=F"}},
+                {"operation": {"type": {"code": "history"}, "resource": "Patient"}},
+                {"operation": {"type": {"code": "update"}, "resource": "Patient", "targetId": "r", "sourceId": "r"}},
+                {"operation": {"type": {"code": "capabilities"}}},
+                {"operation": {"type": {"code": "batch"}, "sourceId": "b"}},
+                {"operation": {"type": {"code": "deleteCondSingle"}, "resource": "Patient", "params": "?name=F"}},
+                {"operation": {"method": "post", "url": "Patient/$validate"}}
+            ]}]
+        }));
+        let got: Vec<(String, String)> = ops(&c)
+            .iter()
+            .map(|o| (o["method"].as_str().unwrap().into(), o["url"].as_str().unwrap().into()))
+            .collect();
+        let want = [
+            ("POST", "Patient"),
+            ("GET", "Patient/{{fixture_p_id}}"),
+            ("GET", "Patient/{{fixture_p_id}}/_history/{{fixture_p_version}}"),
+            ("GET", "Patient?name=F"),
+            ("GET", "Patient/_history"),
+            ("PUT", "{{response_r_type}}/{{response_r_id}}"),
+            ("GET", "metadata"),
+            ("POST", "{{fhir_url}}"),
+            ("DELETE", "Patient?name=F"),
+            ("POST", "Patient/$validate"),
+            ("DELETE", "Patient/{{fixture_p_id}}"),
+        ];
+        let want: Vec<(String, String)> = want.iter().map(|(m, u)| ((*m).into(), (*u).into())).collect();
+        assert_eq!(got, want);
+        let all = ops(&c);
+        // Captures only where something reads them: the read's id, type and body for the update.
+        let read_caps = all[1]["capture"].as_object().unwrap();
+        let mut names: Vec<&String> = read_caps.keys().collect();
+        names.sort();
+        assert_eq!(names, ["response_r_body", "response_r_id", "response_r_type"]);
+        assert!(all[0]["capture"].get("fixture_p_version").is_some());
+        assert_eq!(all[5]["body"]["text"], "{{response_r_body}}");
+        assert_eq!(all.last().unwrap()["cleanup"], true);
+    }
+
+    #[test]
+    fn asserts_become_expectations_and_warnings() {
+        let c = convert_ok(json!({
+            "resourceType": "TestScript",
+            "variable": [{"name": "v", "defaultValue": "x"}],
+            "test": [{"name": "t", "action": [
+                {"operation": {"type": {"code": "search"}, "resource": "Patient"}},
+                {"assert": {"response": "okay"}},
+                {"assert": {"resource": "Bundle"}},
+                {"assert": {"headerField": "ETag", "operator": "notEmpty"}},
+                {"assert": {"expression": "total", "operator": "greaterThan", "value": "0"}},
+                {"assert": {"expression": "entry.resource.id", "operator": "in", "value": "a,${v}"}},
+                {"assert": {"expression": "link.exists()", "warningOnly": true}},
+                {"assert": {"direction": "request", "requestMethod": "get"}}
+            ]}]
+        }));
+        let e = &ops(&c)[0]["expect"];
+        assert_eq!(e["status"], 200);
+        assert_eq!(e["resource_type"], "Bundle");
+        assert_eq!(e["headers"]["ETag"], json!({"exists": true}));
+        assert_eq!(e["fhirpath"][0], json!({"expression": "total", "greater_than": "0"}));
+        assert_eq!(e["fhirpath"][1]["in"], json!(["a", "{{v}}"]));
+        assert_eq!(e["warn"]["fhirpath"][0], json!({"expression": "link.exists()"}));
+        assert_eq!(e["request_method"], "GET");
+        assert_eq!(c["variables"]["v"], "x");
+    }
+
+    #[test]
+    fn what_can_not_run_is_listed_by_place() {
+        let read = |_: &str| -> Result<String, String> { Err("missing".into()) };
+        let ts = json!({
+            "resourceType": "TestScript",
+            "fixture": [{"id": "f", "resource": {"reference": "f.json"}}],
+            "test": [{"name": "t", "action": [
+                {"assert": {"response": "okay"}},
+                {"operation": {"type": {"code": "read"}, "resource": "Patient", "params": "/1", "bogus": 1}},
+                {"assert": {"path": "fhir:Patient", "value": "x"}},
+                {"assert": {"expression": "name.where(", "value": "x"}},
+                {"assert": {"response": "okay", "operator": "greaterThan"}},
+                {"assert": {"sourceId": "elsewhere", "response": "okay"}}
+            ]}]
+        });
+        let problems = convert(&ts, &json!({}), &read).unwrap_err();
+        let places: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            places,
+            [
+                "fixture[0].resource.reference",
+                "test[0].action[0].assert",
+                "test[0].action[1].operation.bogus",
+                "test[0].action[2].assert.path",
+                "test[0].action[3].assert.expression",
+                "test[0].action[4].assert.operator",
+                "test[0].action[5].assert.sourceId",
+            ]
+        );
+    }
+}
