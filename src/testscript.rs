@@ -1279,13 +1279,22 @@ mod tests {
 
     #[test]
     fn templates_and_constants() {
-        assert_eq!(dollar_to_braces("Patient?name=${n}&x=${y}"), "Patient?name={{n}}&x={{y}}");
+        assert_eq!(
+            dollar_to_braces("Patient?name=${n}&x=${y}"),
+            "Patient?name={{n}}&x={{y}}"
+        );
         assert_eq!(dollar_to_braces("no ${ end"), "no ${ end");
-        assert_eq!(dollar_to_constant("id = '${pid}' and x = ${n}"), "id = %pid and x = %n");
+        assert_eq!(
+            dollar_to_constant("id = '${pid}' and x = ${n}"),
+            "id = %pid and x = %n"
+        );
         assert_eq!(response_code("okay"), Some(200));
         assert_eq!(response_code("preconditionFailed"), Some(412));
         assert_eq!(response_code("nope"), None);
-        assert_eq!(header_check("in", Some("a, b")), Some(json!({"in": ["a", "b"]})));
+        assert_eq!(
+            header_check("in", Some("a, b")),
+            Some(json!({"in": ["a", "b"]}))
+        );
         assert_eq!(header_check("greaterThan", Some("1")), None);
     }
 
@@ -1311,12 +1320,20 @@ mod tests {
         }));
         let got: Vec<(String, String)> = ops(&c)
             .iter()
-            .map(|o| (o["method"].as_str().unwrap().into(), o["url"].as_str().unwrap().into()))
+            .map(|o| {
+                (
+                    o["method"].as_str().unwrap().into(),
+                    o["url"].as_str().unwrap().into(),
+                )
+            })
             .collect();
         let want = [
             ("POST", "Patient"),
             ("GET", "Patient/{{fixture_p_id}}"),
-            ("GET", "Patient/{{fixture_p_id}}/_history/{{fixture_p_version}}"),
+            (
+                "GET",
+                "Patient/{{fixture_p_id}}/_history/{{fixture_p_version}}",
+            ),
             ("GET", "Patient?name=F"),
             ("GET", "Patient/_history"),
             ("PUT", "{{response_r_type}}/{{response_r_id}}"),
@@ -1326,14 +1343,20 @@ mod tests {
             ("POST", "Patient/$validate"),
             ("DELETE", "Patient/{{fixture_p_id}}"),
         ];
-        let want: Vec<(String, String)> = want.iter().map(|(m, u)| ((*m).into(), (*u).into())).collect();
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(m, u)| ((*m).into(), (*u).into()))
+            .collect();
         assert_eq!(got, want);
         let all = ops(&c);
         // Captures only where something reads them: the read's id, type and body for the update.
         let read_caps = all[1]["capture"].as_object().unwrap();
         let mut names: Vec<&String> = read_caps.keys().collect();
         names.sort();
-        assert_eq!(names, ["response_r_body", "response_r_id", "response_r_type"]);
+        assert_eq!(
+            names,
+            ["response_r_body", "response_r_id", "response_r_type"]
+        );
         assert!(all[0]["capture"].get("fixture_p_version").is_some());
         assert_eq!(all[5]["body"]["text"], "{{response_r_body}}");
         assert_eq!(all.last().unwrap()["cleanup"], true);
@@ -1359,9 +1382,15 @@ mod tests {
         assert_eq!(e["status"], 200);
         assert_eq!(e["resource_type"], "Bundle");
         assert_eq!(e["headers"]["ETag"], json!({"exists": true}));
-        assert_eq!(e["fhirpath"][0], json!({"expression": "total", "greater_than": "0"}));
+        assert_eq!(
+            e["fhirpath"][0],
+            json!({"expression": "total", "greater_than": "0"})
+        );
         assert_eq!(e["fhirpath"][1]["in"], json!(["a", "{{v}}"]));
-        assert_eq!(e["warn"]["fhirpath"][0], json!({"expression": "link.exists()"}));
+        assert_eq!(
+            e["warn"]["fhirpath"][0],
+            json!({"expression": "link.exists()"})
+        );
         assert_eq!(e["request_method"], "GET");
         assert_eq!(c["variables"]["v"], "x");
     }
