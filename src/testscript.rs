@@ -259,26 +259,39 @@ impl<'a> Conv<'a> {
             if let Some(d) = v.get("defaultValue").and_then(Value::as_str) {
                 self.values.insert(name.clone(), d.to_string());
             }
-            if v.get("path").is_some() && v.get("expression").is_none() {
-                self.problem(
-                    format!("{place}.path"),
-                    "a variable's `path` (XPath or JSONPath) is not supported",
-                    Some("give the variable an `expression` (FHIRPath) instead"),
-                );
-                continue;
+            let path = v.get("path").and_then(Value::as_str);
+            if let Some(p) = path.filter(|_| v.get("expression").is_none()) {
+                if let Err(e) = json_path(p) {
+                    self.problem(format!("{place}.path"), e, Some(XPATH_HINT));
+                    continue;
+                }
             }
             let source = v.get("sourceId").and_then(Value::as_str);
             let static_fixture = source
                 .and_then(|s| self.fixtures.get(s))
                 .and_then(|f| f.resource.clone());
-            match (v.get("expression").and_then(Value::as_str), static_fixture) {
-                (Some(expr), Some(resource)) => match eval_text(expr, &resource) {
+            match (
+                v.get("expression").and_then(Value::as_str),
+                path,
+                static_fixture,
+            ) {
+                (Some(expr), _, Some(resource)) => match eval_text(expr, &resource) {
                     Ok(text) => {
                         self.values.insert(name, text);
                     }
                     Err(e) => self.problem(format!("{place}.expression"), e, None),
                 },
-                (None, _) if v.get("headerField").is_none() => {
+                (None, Some(p), Some(resource)) => match json_path_text(p, &resource) {
+                    Some(text) => {
+                        self.values.insert(name, text);
+                    }
+                    None => self.problem(
+                        format!("{place}.path"),
+                        format!("`{p}` selects nothing in the fixture"),
+                        None,
+                    ),
+                },
+                (None, None, _) if v.get("headerField").is_none() => {
                     if !self.values.contains_key(&name) {
                         self.problem(
                             &place,
@@ -680,7 +693,10 @@ impl<'a> Conv<'a> {
                 json!({"fhirpath": e, "optional": optional})
             }
             (None, Some(h)) => json!({"header": h, "optional": optional}),
-            _ => return,
+            (None, None) => match v.get("path").and_then(Value::as_str) {
+                Some(p) => json!({"json": p, "optional": optional}),
+                None => return,
+            },
         };
         let item = &mut self.ops[owner].item;
         let caps = item.entry("capture").or_insert_with(|| json!({}));
@@ -790,7 +806,32 @@ impl<'a> Conv<'a> {
         if let Some(u) = a.get("requestURL").and_then(Value::as_str) {
             expect.insert("request_url".into(), json!(dollar_to_braces(u)));
         }
-        for unsupported in ["path", "compareToSourcePath", "validateProfileId"] {
+        let path = a.get("path").and_then(Value::as_str);
+        if let Some(expr) = path.and_then(simple_path_as_fhirpath) {
+            // A plain JSONPath reads as the same FHIRPath, which compares values as text, as
+            // TestScript does (`"1"` equals a versionId "1" and a total 1).
+            let mut with_expr = a.clone();
+            with_expr["expression"] = json!(expr);
+            self.expression_assert(place, &with_expr, operator, label, last, expect);
+        } else if let Some(p) = path {
+            match json_path(p) {
+                Ok(()) => match json_assert(p, operator, a.get("value").and_then(Value::as_str)) {
+                    Some(check) => {
+                        let list = expect.entry("json").or_insert_with(|| json!([]));
+                        if let Some(l) = list.as_array_mut() {
+                            l.push(check);
+                        }
+                    }
+                    None => self.problem(
+                        format!("{place}.operator"),
+                        format!("`{operator}` on a JSONPath `path` is not supported"),
+                        Some("use equals, notEquals, contains, empty, notEmpty, greaterThan or lessThan, or write an `expression`"),
+                    ),
+                },
+                Err(e) => self.problem(format!("{place}.path"), e, Some(XPATH_HINT)),
+            }
+        }
+        for unsupported in ["compareToSourcePath", "validateProfileId"] {
             if a.get(unsupported).is_some() {
                 self.problem(
                     format!("{place}.{unsupported}"),
@@ -831,7 +872,9 @@ impl<'a> Conv<'a> {
         if a.get("navigationLinks").and_then(Value::as_bool) == Some(true) {
             expect.insert("fhirpath".into(), json!([{"expression": "link.where(relation = 'first').exists() and link.where(relation = 'last').exists()", "label": "navigation links"}]));
         }
-        self.expression_assert(place, a, operator, label, last, expect);
+        if path.is_none() || a.get("expression").is_some() {
+            self.expression_assert(place, a, operator, label, last, expect);
+        }
     }
 
     fn status_assert(
@@ -1091,6 +1134,51 @@ impl<'a> Conv<'a> {
         }
         out
     }
+}
+
+const XPATH_HINT: &str = "write it as an `expression` (FHIRPath), e.g. `Patient.name.family`; a JSONPath starting with `$` works too";
+
+/// A `path` fhircheck can read: a JSONPath (RFC 9535). XPath is refused, with why.
+fn json_path(p: &str) -> Result<(), String> {
+    if !p.trim_start().starts_with('$') {
+        return Err(format!("`{p}` is an XPath; fhircheck reads JSON, and a `path` only as a JSONPath (`$.name[0].family`)"));
+    }
+    serde_json_path::JsonPath::parse(p)
+        .map(|_| ())
+        .map_err(|e| format!("`{p}` is not a valid JSONPath: {e}"))
+}
+
+/// The first value a JSONPath selects in a fixture, as text.
+fn json_path_text(p: &str, resource: &Value) -> Option<String> {
+    let path = serde_json_path::JsonPath::parse(p).ok()?;
+    let nodes = path.query(resource).all();
+    nodes.first().map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// `$.a.b[0].c` as `a.b[0].c`; `None` for a JSONPath with filters, wildcards or quotes.
+fn simple_path_as_fhirpath(p: &str) -> Option<String> {
+    let re = regex::Regex::new(r"^\$((?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+)$").ok()?;
+    let body = re.captures(p.trim())?.get(1)?.as_str();
+    Some(body.trim_start_matches('.').to_string())
+}
+
+/// A `path` assert as a native JSONPath check.
+fn json_assert(p: &str, operator: &str, value: Option<&str>) -> Option<Value> {
+    let v = value.map(dollar_to_braces);
+    let number = || v.as_deref().and_then(|x| x.trim().parse::<f64>().ok());
+    Some(match operator {
+        "equals" if v.is_some() => json!({"path": p, "equals": v?}),
+        "equals" | "notEmpty" => json!({"path": p, "exists": true}),
+        "notEquals" => json!({"path": p, "not_equals": v?}),
+        "contains" => json!({"path": p, "contains": v?}),
+        "empty" => json!({"path": p, "exists": false}),
+        "greaterThan" => json!({"path": p, "greater_than": number()?}),
+        "lessThan" => json!({"path": p, "less_than": number()?}),
+        _ => return None,
+    })
 }
 
 /// Adds one assert's expectations to an operation's.
@@ -1375,7 +1463,9 @@ mod tests {
                 {"assert": {"expression": "total", "operator": "greaterThan", "value": "0"}},
                 {"assert": {"expression": "entry.resource.id", "operator": "in", "value": "a,${v}"}},
                 {"assert": {"expression": "link.exists()", "warningOnly": true}},
-                {"assert": {"direction": "request", "requestMethod": "get"}}
+                {"assert": {"direction": "request", "requestMethod": "get"}},
+                {"assert": {"path": "$.entry[0].resource.meta.versionId", "value": "1"}},
+                {"assert": {"path": "$.entry[?@.search]", "operator": "notEmpty"}}
             ]}]
         }));
         let e = &ops(&c)[0]["expect"];
@@ -1392,6 +1482,14 @@ mod tests {
             json!({"expression": "link.exists()"})
         );
         assert_eq!(e["request_method"], "GET");
+        assert_eq!(
+            e["fhirpath"][2],
+            json!({"expression": "entry[0].resource.meta.versionId", "equals": "1"})
+        );
+        assert_eq!(
+            e["json"][0],
+            json!({"path": "$.entry[?@.search]", "exists": true})
+        );
         assert_eq!(c["variables"]["v"], "x");
     }
 
