@@ -31,6 +31,10 @@ pub struct NativeDriver<'a> {
     paging: Option<Paging>,
     /// The last ETag each resource URL answered with, for `if_match_last`.
     etags: HashMap<String, String>,
+    /// The URL of the request last rendered, as sent.
+    sent_url: String,
+    /// A `next` link that was not followed, and why: a failed check of the last page.
+    refused_next: Option<AssertionResult>,
 }
 
 /// The pages read so far of a request that follows `next` links.
@@ -62,6 +66,8 @@ impl<'a> NativeDriver<'a> {
             capture_owner,
             paging: None,
             etags: HashMap::new(),
+            sent_url: String::new(),
+            refused_next: None,
         }
     }
 
@@ -174,7 +180,9 @@ impl NativeDriver<'_> {
             return PageTurn::Last(paging.map(|p| p.bundle));
         };
         let read = paging.as_ref().map_or(1, |p| p.read + 1);
-        let next = next_link(&page).filter(|_| (200..300).contains(&answer.status));
+        let next = next_link(&page)
+            .filter(|_| (200..300).contains(&answer.status))
+            .and_then(|n| self.followable(&n));
         let bundle = match paging.take() {
             None => page,
             Some(p) => {
@@ -211,6 +219,29 @@ impl NativeDriver<'_> {
         }
     }
 
+    /// A `next` link as a URL to send the token to: only on the origin of the search itself. A
+    /// link elsewhere is not followed, and the last page says so.
+    fn followable(&mut self, next: &str) -> Option<String> {
+        let url = reqwest::Url::parse(&self.sent_url)
+            .and_then(|base| base.join(next))
+            .ok()?
+            .to_string();
+        if crate::exec::same_origin(&url, &self.sent_url) {
+            return Some(url);
+        }
+        self.refused_next = Some(AssertionResult {
+            name: "next link".into(),
+            passed: false,
+            expected: "a next page on the origin of the search".into(),
+            actual: format!(
+                "{} (not followed: the token would go with it)",
+                crate::text::shorten(&url, 120)
+            ),
+            warning: false,
+        });
+        None
+    }
+
     /// The step for the answer to a request: its expectations, `$validate` issues, captures.
     fn verdict(
         &mut self,
@@ -234,6 +265,7 @@ impl NativeDriver<'_> {
             Err(e) => return vec![label.skipped(&self.missing(&e))],
         };
         let mut results = assertions::evaluate(&expect, &view);
+        results.extend(self.refused_next.take());
         if req.validate_profile.is_some() {
             results.extend(assertions::validation_results(json));
         }
@@ -346,6 +378,7 @@ impl Driver for NativeDriver<'_> {
                 }
             }
         }
+        self.sent_url.clone_from(&out.url);
         let mut label = Self::label(req, &out.url);
         if let Some(p) = &self.paging {
             label.name = format!("{} (page {})", req.name, p.read + 1);

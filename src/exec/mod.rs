@@ -23,7 +23,7 @@ pub mod tokens;
 
 use send::check_headers;
 pub use send::plain_http_refusal;
-pub use send::{get, send, wait_for_access};
+pub use send::{get, same_origin, send, wait_for_access};
 pub use tokens::{acquire, token_step, Tokens};
 
 /// What a run needs from outside: built once by the configuration step.

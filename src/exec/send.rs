@@ -137,6 +137,11 @@ fn redirect_target(a: &Answer, from: &str) -> Option<String> {
     base.join(location).ok().map(String::from)
 }
 
+/// Whether two URLs have the same scheme, host and port: where a credential may go.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Scheme, host and port: the origin a credential belongs to.
 fn origin(url: &str) -> Option<(String, String, Option<u16>)> {
     let u = reqwest::Url::parse(url).ok()?;

@@ -132,3 +132,40 @@ fn version_conditional_headers_and_validate_go_on_the_wire() {
         ran.stdout
     );
 }
+
+#[test]
+fn a_next_link_to_another_origin_is_not_followed_with_the_token() {
+    let server = TestServer::answering(|_, _| {
+        http(
+            "200 OK",
+            &[("Content-Type", "application/fhir+json")],
+            r#"{"resourceType": "Bundle", "type": "searchset",
+                "link": [{"relation": "next", "url": "http://127.0.0.1:9/fhir/Patient?page=2"}],
+                "entry": [{"resource": {"resourceType": "Patient", "id": "a"}}]}"#,
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let coll = dir.path().join("paging.json");
+    std::fs::write(
+        &coll,
+        serde_json::json!({
+            "name": "Paging", "base_url": format!("{}/fhir", server.url()),
+            "auth": {"given": {"type": "bearer", "token": "paging-secret-token-value"}},
+            "requests": [{"name": "All pages", "url": "Patient", "follow_next": 3,
+                          "expect": {"fhirpath": [{"expression": "entry.count()", "equals": 1}]}}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let ran = fhircheck(&["run", coll.to_str().unwrap(), "--allow-http"]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(server.seen().len(), 1);
+    assert!(ran.stdout.contains("next link"), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("not followed: the token would go with it"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("paging-secret-token-value"));
+}
