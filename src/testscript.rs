@@ -59,6 +59,15 @@ pub fn convert(
     read: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<Value, Vec<Unsupported>> {
     let mut c = Conv::new(ts, read);
+    for key in ["origin", "destination"] {
+        if array(ts, key).len() > 1 {
+            c.problem(
+                format!("{key}[1]"),
+                format!("more than one {key}: fhircheck tests one client against one FHIR server"),
+                Some("split the script into one per server"),
+            );
+        }
+    }
     c.fixtures();
     c.variables();
     c.autocreate();
