@@ -560,8 +560,11 @@ fn request_results(expect: &CompiledExpect, r: &ResponseView<'_>, out: &mut Vec<
 
 /// FHIRPath checks and the `minimum` check, on a JSON body.
 fn fhir_results(expect: &CompiledExpect, json: &Value, out: &mut Vec<AssertionResult>) {
+    // The body is read into the R4 model once, for every check.
+    let typed = (!expect.fhirpath.is_empty()).then(|| crate::fhirpath::Typed::read(json));
     for check in &expect.fhirpath {
-        for v in crate::compare::fhirpath(check, json) {
+        let Some(typed) = &typed else { break };
+        for v in crate::compare::fhirpath(check, typed) {
             out.push(result(
                 format!("fhirpath {}", v.label),
                 v.passed,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::fhirpath::{Expr, Found};
+use crate::fhirpath::{Expr, Found, Typed};
 use crate::text::shorten;
 
 /// One comparison of a result with an expected value.
@@ -127,9 +127,13 @@ pub fn constants(expr: &str) -> Vec<String> {
 
 /// Evaluates a check against a resource: one verdict per comparison, or one failed verdict
 /// when the expression can not be evaluated.
-pub fn fhirpath(check: &FhirPathCheck, resource: &Value) -> Vec<Verdict> {
+pub fn fhirpath(check: &FhirPathCheck, body: &Result<Typed, String>) -> Vec<Verdict> {
     let vars: HashMap<String, String> = check.constants.iter().cloned().collect();
-    let found = match check.expr.eval(resource, &vars) {
+    let found = match body
+        .as_ref()
+        .map_err(String::clone)
+        .and_then(|t| check.expr.eval_on(t, &vars))
+    {
         Ok(f) => f,
         Err(e) => {
             return vec![Verdict {

@@ -127,15 +127,33 @@ impl Expr {
     /// Evaluates the expression with the resource in `body` as its context, and `vars` as
     /// external constants (`%name`). `Err` says why it could not be evaluated.
     pub fn eval(&self, body: &Value, vars: &HashMap<String, String>) -> Result<Vec<Found>, String> {
-        let resource = read_resource(body)?;
+        self.eval_on(&Typed::read(body)?, vars)
+    }
+
+    /// The same on a body already read, so several checks of one answer read it once.
+    pub fn eval_on(
+        &self,
+        typed: &Typed,
+        vars: &HashMap<String, String>,
+    ) -> Result<Vec<Found>, String> {
+        let resource = &typed.0;
         // Constants go in as string literals: the engine takes only literals as the argument of
         // startsWith(), contains() and a few others.
         let text = inline_constants(&self.text, vars);
-        run(&text, &[&resource], &HashMap::new()).map_err(|f| match f {
+        run(&text, &[resource], &HashMap::new()).map_err(|f| match f {
             Failure::Engine(e) => e.to_string(),
             Failure::Stuck => "the expression needs a service (a terminology server, resolve()) fhircheck does not offer".into(),
             Failure::Panicked => "the FHIRPath engine failed on this expression and body".into(),
         })
+    }
+}
+
+/// A body read into the R4 model, once for all the checks of an answer.
+pub struct Typed(Resource);
+
+impl Typed {
+    pub fn read(body: &Value) -> Result<Typed, String> {
+        read_resource(body).map(Typed)
     }
 }
 

@@ -645,9 +645,10 @@ impl<'a> Conv<'a> {
         None
     }
 
-    /// Variables read from a response that an operation uses: captured by the operation before.
-    fn attach_pending_variables(&mut self, op: &Value) {
-        let text = op.to_string();
+    /// Variables read from a response that an operation or assert uses: captured by the
+    /// operation before it (or the one their sourceId names).
+    fn attach_pending_variables(&mut self, action: &Value) {
+        let text = action.to_string();
         let used: Vec<String> = self
             .pending
             .keys()
@@ -743,16 +744,7 @@ impl<'a> Conv<'a> {
                 return;
             }
         }
-        let text = a.to_string();
-        let used: Vec<String> = self
-            .pending
-            .keys()
-            .filter(|n| text.contains(&format!("${{{n}}}")))
-            .cloned()
-            .collect();
-        for n in used {
-            self.attach_variable(&n);
-        }
+        self.attach_pending_variables(a);
         let request = a.get("direction").and_then(Value::as_str) == Some("request");
         let mut expect = Map::new();
         if request {
