@@ -87,6 +87,11 @@ const CASES: &[Case] = &[
         args: &[],
     },
     Case {
+        file: "signed-auth.postman_collection.json",
+        scenario: "healthy",
+        args: &[],
+    },
+    Case {
         file: "crud-search.postman_collection.json",
         scenario: "healthy",
         args: &["-n", "2"],
@@ -104,10 +109,18 @@ struct Seen {
     tests: Vec<(String, bool)>,
 }
 
-/// Random ids differ between two sandboxes: a UUID or a long hex or digit run becomes `{id}`.
+/// Random ids differ between two sandboxes: a UUID or a long hex or digit run becomes `{id}`,
+/// and so does an AWS signing time (`20261130T145040Z`). A credential in a query (a signature,
+/// an OAuth 1.0 token, an AWS session token) is written `***` by fhircheck: both sides become
+/// `{credential}`.
 fn normal(s: &str) -> String {
+    let sig = regex::Regex::new(
+        r"(X-Amz-Signature|X-Amz-Security-Token|oauth_signature|oauth_token)=[^&]*",
+    )
+    .unwrap();
+    let s = &sig.replace_all(s, "$1={credential}");
     let re = regex::Regex::new(
-        r"127\.0\.0\.1:\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-f]{16,}\b|\b\d{10,}\b",
+        r"\b\d{8}T\d{6}Z\b|127\.0\.0\.1:\d+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-f]{16,}\b|\b\d{10,}\b",
     )
     .unwrap();
     re.replace_all(s, "{id}").into_owned()
@@ -474,7 +487,13 @@ fn postman_collections_run_as_newman_runs_them() {
     let mut seen_diffs = Vec::new();
     let mut total = [0usize; 4];
     let mut lines = Vec::new();
-    for case in CASES {
+    // `NEWMAN_ONLY=file` runs one collection (while working on it); listed differences of the
+    // others are then not expected to happen.
+    let only = std::env::var("NEWMAN_ONLY").ok();
+    for case in CASES
+        .iter()
+        .filter(|c| only.as_deref().is_none_or(|o| c.file == o))
+    {
         let (n, nv) = newman_run(case);
         let (f, fv) = fhircheck_run(case);
         assert!(!n.is_empty(), "{}: newman sent nothing", case.file);
@@ -523,7 +542,7 @@ fn postman_collections_run_as_newman_runs_them() {
             .join("\n")
     );
     assert!(
-        stale.is_empty(),
+        stale.is_empty() || only.is_some(),
         "listed differences that no longer happen (remove them):\n{}",
         stale
             .iter()

@@ -278,17 +278,17 @@ fn postman_header_problems(
     let unsupported: Vec<String> = items
         .iter()
         .filter_map(|item| {
-            let kind = item.auth.as_ref()?.kind.as_str();
-            (!matches!(kind, "bearer" | "basic" | "apikey" | "oauth2" | "noauth"))
-                .then(|| format!("  {}: {kind}", item.path))
+            let why = crate::postman::unsupported_auth(item.auth.as_ref()?)?;
+            Some(format!("  {}: {why}", item.path))
         })
         .collect();
     if !unsupported.is_empty() {
         return Err(usage(format!(
-            "{}: {} request(s) use an auth type fhircheck does not support (Newman sends them without it); nothing was sent:\n{}\n  = help: supported are bearer, basic, apikey, oauth2 (a token it holds, or client credentials) and noauth; send the credential as a header instead, or run this collection with Newman",
+            "{}: {} request(s) use an auth type fhircheck does not support (Newman sends them without it); nothing was sent:\n{}\n  = help: supported are {}; send the credential as a header instead, or run this collection with Newman",
             path.display(),
             unsupported.len(),
-            unsupported.join("\n")
+            unsupported.join("\n"),
+            crate::postman::SUPPORTED_AUTH
         )));
     }
     for item in items {

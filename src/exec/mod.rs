@@ -183,6 +183,11 @@ pub trait Driver {
     fn resolve(&mut self, key: &str, ctx: &Context) -> Result<ResolvedProfile, Box<Unusable>>;
     /// The steps for an answer to the request last prepared.
     fn judge(&mut self, label: &StepLabel, answer: &Answer, ctx: &Context) -> Vec<Step>;
+    /// An answer that asks for the same request again with new credentials (an HTTP Digest
+    /// challenge): the request to send in its place, once. The default never asks.
+    fn again(&mut self, _answer: &Answer, _ctx: &Context) -> Option<Outgoing> {
+        None
+    }
     /// `--bail` after a failure: stop sending what is not cleanup.
     fn bail(&mut self, why: String);
     /// How long to wait between requests (`--delay-request`).
@@ -390,6 +395,13 @@ async fn exchange(
     }
     let bearer = bearer.as_ref().map(|t| t.expose());
     let mut result = send(&out, bearer, ctx).await;
+    if let Some(again) = result.as_ref().ok().and_then(|a| driver.again(a, ctx)) {
+        if let Err(why) = check_headers(&again.headers) {
+            steps.push(label.errored(&why, 0));
+            return steps;
+        }
+        result = send(&again, bearer, ctx).await;
+    }
     let mut waited = None;
     if let (Ok(a), Some(limit), Some(_)) = (&result, ctx.wait_for_access, bearer) {
         if a.status == 403 && !access.seen {

@@ -410,7 +410,14 @@ impl Importer {
                     format!("{kind} auth is not translated: set the header yourself"),
                 );
             }
-            _ => {}
+            Some(a) => {
+                let kind = a.kind.clone();
+                self.note(
+                    item,
+                    format!("{kind} auth is not translated: the native format sends bearer tokens only; run the Postman collection itself to sign its requests"),
+                );
+            }
+            None => {}
         }
         (headers, profile)
     }

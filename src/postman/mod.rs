@@ -1,7 +1,8 @@
 //! Postman collections: the model, the script engine, the runner and the importer.
 
+mod auth;
 pub mod csv;
-mod digest;
+pub use auth::{unsupported as unsupported_auth, SUPPORTED as SUPPORTED_AUTH};
 pub mod environment;
 pub mod model;
 pub mod runner;

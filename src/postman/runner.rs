@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use super::model::{self, Auth, Body, Collection, Item};
+use super::auth::{apply_auth, AuthResult, DigestState, SignWith};
+use super::model::{self, Body, Collection, Item};
 use super::script::{self, Header, Input, ScriptRequest, ScriptResponse, Worker};
 use crate::assertions::AssertionResult;
-use crate::auth::{self, Credential, FormPost, FormValue, ResolvedProfile, TokenError, Unusable};
+use crate::auth::{self, ResolvedProfile, TokenError, Unusable};
 use crate::exec::{self, Context, Driver, Outgoing, Prepared, StepLabel, TokenNeed};
 use crate::http::Answer;
 use crate::result::{Outcome, Step};
-use crate::secret::{redact, redactor, Secret};
+use crate::secret::{redact, redactor};
 use crate::vars::is_secret_name;
 
 /// Newman-compatible run options.
@@ -71,7 +72,7 @@ const ENTRA_HOSTS: &[&str] = &[
     "https://login.partner.microsoftonline.cn",
 ];
 
-struct Vars<'a> {
+pub(super) struct Vars<'a> {
     scopes: &'a Scopes,
     data: &'a Map<String, Value>,
     local: &'a Map<String, Value>,
@@ -98,7 +99,7 @@ impl Vars<'_> {
     }
 
     /// Replaces `{{name}}` as Postman does: nested values too; unknown names stay as written.
-    fn resolve(&self, t: &str) -> String {
+    pub(super) fn resolve(&self, t: &str) -> String {
         let mut text = t.to_string();
         for _ in 0..10 {
             if !text.contains("{{") {
@@ -147,7 +148,15 @@ fn is_token_endpoint(url: &str, body: &Body) -> bool {
         || matches!(body, Body::UrlEncoded(f) if f.iter().any(|(k, v)| k == "grant_type" && v == "client_credentials"))
 }
 
-fn rewrite_authority(url: String, host: Option<&str>) -> String {
+/// Scheme, host and port of a URL: what a Digest challenge is kept by.
+fn origin_key(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => url.to_string(),
+    }
+}
+
+pub(super) fn rewrite_authority(url: String, host: Option<&str>) -> String {
     let Some(host) = host else { return url };
     for h in ENTRA_HOSTS {
         if let Some(rest) = url.strip_prefix(h) {
@@ -205,6 +214,8 @@ struct Pending {
     skip: bool,
     /// `pm.request.body.update(…)`: the body to send instead of the item's.
     body_update: Option<String>,
+    /// Sent again after an HTTP Digest challenge (once per request).
+    replayed: bool,
 }
 
 /// Runs a Postman collection: items in order (or as `setNextRequest` says), for each iteration.
@@ -232,6 +243,10 @@ pub struct PostmanDriver<'a> {
     unusable: HashMap<String, String>,
     /// Where the environment goes when the run ends (`--export-environment`).
     environment_out: Option<&'a RefCell<Option<Scopes>>>,
+    /// HTTP Digest challenges by origin, kept between requests as Postman keeps them.
+    digest: RefCell<HashMap<String, DigestState>>,
+    /// The request last rendered, to send again after a Digest challenge.
+    sent: Option<Outgoing>,
 }
 
 impl<'a> PostmanDriver<'a> {
@@ -281,6 +296,8 @@ impl<'a> PostmanDriver<'a> {
             oauth2: HashMap::new(),
             unusable: HashMap::new(),
             environment_out,
+            digest: RefCell::new(HashMap::new()),
+            sent: None,
         };
         d.start_iteration(0);
         d
@@ -401,6 +418,7 @@ impl<'a> PostmanDriver<'a> {
             pre_error: None,
             skip: false,
             body_update: None,
+            replayed: false,
         };
         let body = body_text(&item.request.body);
         if let Err(e) = self.run_event("prerequest", &mut p, body, None, ctx) {
@@ -458,7 +476,14 @@ impl<'a> PostmanDriver<'a> {
         };
         let mut token = None;
         if let Some(a) = &item.auth {
-            let oauth = apply_auth(a, &v, &mut out, self.opts.authority_host.as_deref());
+            let mut digest = self.digest.borrow_mut();
+            let with = SignWith {
+                now: ctx.clock.now(),
+                form_body: matches!(item.request.body, Body::UrlEncoded(_)),
+                digest: Some(digest.entry(origin_key(&out.url)).or_default()),
+            };
+            let oauth = apply_auth(a, &v, &mut out, self.opts.authority_host.as_deref(), with);
+            drop(digest);
             match oauth {
                 AuthResult::Done => {}
                 AuthResult::Token(key, profile) => {
@@ -490,6 +515,11 @@ impl<'a> PostmanDriver<'a> {
         }
         p.body = body;
         p.url = out.url.clone();
+        // A signature an auth put in the query is part of what was sent (masked).
+        let label = StepLabel {
+            url: redact(&out.url).into_owned(),
+            ..label
+        };
         Ok((label, out, token))
     }
 
@@ -649,7 +679,9 @@ impl Driver for PostmanDriver<'_> {
     }
 
     fn render(&mut self, _ctx: &Context) -> Result<(StepLabel, Outgoing), Box<Step>> {
-        self.built.take().ok_or_else(|| {
+        let built = self.built.take();
+        self.sent = built.as_ref().map(|(_, out)| out.clone());
+        built.ok_or_else(|| {
             Box::new(StepLabel::new("(none)", vec![], "", "").errored("nothing was prepared", 0))
         })
     }
@@ -714,150 +746,27 @@ impl Driver for PostmanDriver<'_> {
         steps
     }
 
+    fn again(&mut self, answer: &Answer, ctx: &Context) -> Option<Outgoing> {
+        let p = self.pending.as_ref().filter(|p| !p.replayed)?;
+        let item = &self.items[p.item];
+        let a = item.auth.as_ref()?;
+        let sent = self.sent.as_ref()?;
+        let v = self.vars(&p.local, item, &ctx.clock);
+        let mut digest = self.digest.borrow_mut();
+        let state = digest.entry(origin_key(&sent.url)).or_default();
+        *state = super::auth::digest_retry(a, &v, state, answer)?;
+        let mut out = sent.clone();
+        super::auth::sign_digest(a, &v, &mut out, state);
+        drop(digest);
+        if let Some(p) = self.pending.as_mut() {
+            p.replayed = true;
+        }
+        Some(out)
+    }
+
     fn bail(&mut self, _why: String) {
         self.stopped = true;
     }
-}
-
-/// What an item's auth did to the request.
-enum AuthResult {
-    /// Applied as headers or query.
-    Done,
-    /// A client credentials token the core fetches, by key.
-    Token(String, Box<ResolvedProfile>),
-    /// An oauth2 auth that can give no token here, and why.
-    Unusable(String),
-}
-
-fn apply_auth(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, authority: Option<&str>) -> AuthResult {
-    let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).unwrap_or_default();
-    match a.kind.as_str() {
-        "bearer" => {
-            let t = attr("token");
-            redactor().add(&t);
-            out.headers
-                .push(("Authorization".into(), format!("Bearer {t}")));
-        }
-        "basic" => {
-            let pw = attr("password");
-            redactor().add(&pw);
-            let encoded = base64_encode(&format!("{}:{pw}", attr("username")));
-            redactor().add(&encoded);
-            out.headers
-                .push(("Authorization".into(), format!("Basic {encoded}")));
-        }
-        "apikey" => {
-            let value = attr("value");
-            redactor().add(&value);
-            let key = a
-                .get("key")
-                .map(|k| v.resolve(k))
-                .unwrap_or_else(|| "x-api-key".into());
-            if a.get("in") == Some("query") {
-                let q = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
-                out.url.push(if out.url.contains('?') { '&' } else { '?' });
-                out.url.push_str(&q);
-            } else {
-                out.headers.push((key, value));
-            }
-        }
-        "oauth2" => return oauth2(a, v, out, authority),
-        _ => {}
-    }
-    AuthResult::Done
-}
-
-fn base64_encode(s: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-/// An `oauth2` auth: a given access token, or client credentials for the core to fetch.
-fn oauth2(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, authority: Option<&str>) -> AuthResult {
-    let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).filter(|x| !x.is_empty());
-    // A token the auth holds is sent as it is, whatever the grant, as Postman and Newman do.
-    if let Some(t) = attr("accessToken") {
-        redactor().add(&t);
-        let prefix = attr("headerPrefix").unwrap_or_else(|| "Bearer".into());
-        if attr("addTokenTo").as_deref() == Some("queryParams") {
-            let q = serde_urlencoded::to_string([("access_token", t.as_str())]).unwrap_or_default();
-            out.url.push(if out.url.contains('?') { '&' } else { '?' });
-            out.url.push_str(&q);
-        } else {
-            out.headers.push((
-                "Authorization".into(),
-                format!("{prefix} {t}").trim().to_string(),
-            ));
-        }
-        return AuthResult::Done;
-    }
-    let grant = attr("grant_type").unwrap_or_else(|| "client_credentials".into());
-    if grant != "client_credentials" {
-        return AuthResult::Unusable(format!(
-            "the OAuth 2.0 auth uses the `{grant}` grant, which needs a person to sign in (in a browser), and holds no access token; an unattended run can not sign in. Give it a token (set the auth's Access Token to {{{{accessToken}}}} and pass --env-var accessToken=…), or use the client credentials grant with a client id and secret"
-        ));
-    }
-    let Some(url) = attr("accessTokenUrl").map(|u| rewrite_authority(u, authority)) else {
-        return AuthResult::Unusable(
-            "the OAuth 2.0 auth (client credentials) has no Access Token URL and no access token: set the token URL, or give the auth a token".into(),
-        );
-    };
-    let client_id = attr("clientId").unwrap_or_default();
-    let scope = attr("scope");
-    let key = format!("{url}|{client_id}|{}", scope.clone().unwrap_or_default());
-    let secret = Secret::new(attr("clientSecret").unwrap_or_default());
-    let mut post = FormPost {
-        endpoint: url,
-        form: vec![(
-            "grant_type".into(),
-            FormValue::Plain("client_credentials".into()),
-        )],
-        basic: None,
-    };
-    if let Some(s) = &scope {
-        post.form
-            .push(("scope".into(), FormValue::Plain(s.clone())));
-    }
-    for (k, val) in token_request_params(a, v) {
-        post.form.push((k, FormValue::Plain(val)));
-    }
-    if attr("client_authentication").as_deref() == Some("header") {
-        post.basic = Some((client_id.clone(), secret));
-    } else {
-        post.form
-            .push(("client_id".into(), FormValue::Plain(client_id.clone())));
-        post.form
-            .push(("client_secret".into(), FormValue::Secret(secret)));
-    }
-    let profile = ResolvedProfile {
-        name: "oauth2".into(),
-        label: "OAuth2 client credentials (Postman auth)".into(),
-        credential: Credential::Oauth2(post),
-        resource: None,
-        client_id: Some(client_id),
-        tenant: None,
-    };
-    AuthResult::Token(key, Box::new(profile))
-}
-
-/// Postman's `tokenRequestParams`: extra form fields of the token request.
-fn token_request_params(a: &Auth, v: &Vars<'_>) -> Vec<(String, String)> {
-    let Some(Value::Array(params)) = a
-        .attrs
-        .iter()
-        .find(|(k, _)| k == "tokenRequestParams")
-        .and_then(|(_, val)| serde_json::from_str::<Value>(val).ok())
-    else {
-        return vec![];
-    };
-    params
-        .iter()
-        .filter_map(|p| {
-            let k = p.get("key").and_then(Value::as_str)?;
-            let val = p.get("value").and_then(Value::as_str)?;
-            Some((k.to_string(), v.resolve(val)))
-        })
-        .collect()
 }
 
 fn body_text(b: &Body) -> Option<String> {

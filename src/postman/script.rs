@@ -238,7 +238,7 @@ impl Sandbox {
                 // CryptoJS's digests (extras.js): hex in, hex out.
                 let digest =
                     Function::new(ctx.clone(), |alg: String, msg: String, key: String| {
-                        super::digest::hex_digest(&alg, &msg, &key).unwrap_or_default()
+                        crate::hash::hex_digest(&alg, &msg, &key).unwrap_or_default()
                     })?;
                 ctx.globals().set("__digestNative", digest)?;
                 ctx.eval_with_options::<(), _>(PRELUDE, opts)?;

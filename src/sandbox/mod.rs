@@ -3,6 +3,7 @@
 
 pub mod fhir;
 pub mod registrations;
+pub mod signed;
 pub mod token;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -380,6 +381,34 @@ fn external_token(
     }
 }
 
+/// The nonce of this sandbox's Digest challenges: one per process.
+fn digest_nonce() -> &'static str {
+    static NONCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NONCE.get_or_init(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+/// `/auth/{scheme}/…`: a request let in only with a valid signature (`signed`).
+fn signed_route(
+    scheme: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    let target = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let host = headers.get("host").and_then(|v| v.to_str().ok());
+    let base = format!("http://{}", host.unwrap_or("127.0.0.1"));
+    let r = signed::Received {
+        method: method.as_str(),
+        target,
+        headers,
+        body,
+        base: &base,
+    };
+    let (status, extra, v) = signed::check(scheme, digest_nonce(), &r);
+    respond(status, JSON, extra, Some(v))
+}
+
 async fn handle(
     axum::extract::State(st): axum::extract::State<Arc<SandboxState>>,
     method: Method,
@@ -395,6 +424,9 @@ async fn handle(
         .and_then(|q| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default();
 
+    if let ["auth", scheme, ..] = segs.as_slice() {
+        return signed_route(scheme, &method, &uri, &headers, &body);
+    }
     if segs.first() == Some(&"fhir") {
         return fhir_route(
             &st,
@@ -471,6 +503,8 @@ async fn handle(
                 "fhir": format!("{}/fhir", st.base),
                 "token_v1": format!("{}/{{tenant}}/oauth2/token", st.base),
                 "token_v2": format!("{}/{{tenant}}/oauth2/v2.0/token", st.base),
+                "signed": format!("{}/auth/{{digest|awsv4|oauth1}}/…", st.base),
+                "signed_credentials": signed::credentials(),
             })),
         ),
         _ => respond(

@@ -681,7 +681,11 @@ fn html_answers_and_unsupported_auth() {
     write(vec![
         item(
             "Signed",
-            serde_json::json!({"type": "awsv4", "awsv4": [{"key": "service", "value": "healthlake"}]}),
+            serde_json::json!({"type": "oauth1", "oauth1": [{"key": "signatureMethod", "value": "RSA-SHA256"}]}),
+        ),
+        item(
+            "Windows",
+            serde_json::json!({"type": "ntlm", "ntlm": [{"key": "username", "value": "u"}]}),
         ),
         item(
             "Digest",
@@ -692,7 +696,11 @@ fn html_answers_and_unsupported_auth() {
     let ran = fhircheck(&["run", coll.to_str().unwrap()]);
     assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
     assert!(
-        ran.stderr.contains("Signed: awsv4") && ran.stderr.contains("Digest: digest"),
+        ran.stderr
+            .contains("Signed: oauth1 with the RSA-SHA256 signature method")
+            && ran.stderr.contains("Windows: ntlm")
+            && !ran.stderr.contains("Digest:")
+            && ran.stderr.contains("2 request(s)"),
         "{}",
         ran.stderr
     );
@@ -721,4 +729,66 @@ fn send_request_is_traced_and_masked() {
     let all = format!("{}{}", ran.stdout, ran.stderr);
     assert!(!all.contains(reg::SECRET_VALUE), "the client secret leaked");
     assert!(!all.contains("eyJ"), "a token leaked: {all}");
+}
+
+/// Digest, AWS Signature Version 4 and OAuth 1.0 requests are signed and let in by the sandbox's
+/// `/auth` endpoints; the passwords, secret keys, session token, OAuth token and the signatures
+/// appear as `***` in the trace, the JSON report and JUnit.
+#[test]
+fn signed_auths_pass_and_their_secrets_stay_masked() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[]);
+    let coll = fixture("postman/signed-auth.postman_collection.json");
+    let (json, junit) = (t.dir.path().join("r.json"), t.dir.path().join("r.xml"));
+    let ran = fhircheck(&[
+        "run",
+        coll.to_str().unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "-v",
+        "-r",
+        "cli,json,junit",
+        "--reporter-json-export",
+        json.to_str().unwrap(),
+        "--reporter-junit-export",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("PASSED: 14 requests, 28 assertions"),
+        "{}",
+        ran.stdout
+    );
+    // The Digest request went twice: once to get the challenge, once answering it.
+    assert!(ran.stderr.contains("< 401"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("www-authenticate: Digest realm"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("> authorization: ***"),
+        "{}",
+        ran.stderr
+    );
+    let everything = format!(
+        "{}{}{}{}",
+        ran.stdout,
+        ran.stderr,
+        std::fs::read_to_string(&json).unwrap(),
+        std::fs::read_to_string(&junit).unwrap()
+    );
+    for secret in [
+        "digest-sandbox-password",
+        "sandbox/aws/secret/key/EXAMPLE",
+        "sandbox-session-token",
+        "consumer-sandbox-secret",
+        "token-sandbox-secret",
+        "fhircheck-token",
+    ] {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
+    // No signature either: the AWS one (hex) and the OAuth ones (base64) are masked.
+    let sig = regex::Regex::new(r"Signature=[0-9a-f]{64}|oauth_signature=[A-Za-z0-9%]{8}").unwrap();
+    assert!(!sig.is_match(&everything), "a signature leaked");
 }

@@ -1,5 +1,5 @@
-//! The digests behind the scripts' CryptoJS: SHA-1 and SHA-2 (ring), MD5 (here: ring has none),
-//! and their HMACs. Scripts hand bytes over as hex.
+//! Digests and HMACs: SHA-1 and SHA-2 (ring), MD5 (here: ring has none). The scripts' CryptoJS
+//! hands bytes over as hex; request signatures (`sign`) use the byte forms.
 
 /// `alg` over `msg`, or HMAC-`alg` with `key` when one is given; hex in, hex out.
 pub fn hex_digest(alg: &str, msg_hex: &str, key_hex: &str) -> Result<String, String> {
@@ -9,7 +9,12 @@ pub fn hex_digest(alg: &str, msg_hex: &str, key_hex: &str) -> Result<String, Str
     } else {
         hmac(alg, &from_hex(key_hex)?, &msg)?
     };
-    Ok(out.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&out))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn from_hex(h: &str) -> Result<Vec<u8>, String> {
@@ -24,11 +29,12 @@ fn ring_alg(alg: &str) -> Option<&'static ring::digest::Algorithm> {
         "sha256" => &ring::digest::SHA256,
         "sha384" => &ring::digest::SHA384,
         "sha512" => &ring::digest::SHA512,
+        "sha512-256" => &ring::digest::SHA512_256,
         _ => return None,
     })
 }
 
-fn plain(alg: &str, msg: &[u8]) -> Result<Vec<u8>, String> {
+pub fn plain(alg: &str, msg: &[u8]) -> Result<Vec<u8>, String> {
     if alg == "md5" {
         return Ok(md5(msg).to_vec());
     }
@@ -37,8 +43,8 @@ fn plain(alg: &str, msg: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// RFC 2104 HMAC over any of the digests (block size 64 bytes, 128 for SHA-384/512).
-fn hmac(alg: &str, key: &[u8], msg: &[u8]) -> Result<Vec<u8>, String> {
-    let block = if matches!(alg, "sha384" | "sha512") {
+pub fn hmac(alg: &str, key: &[u8], msg: &[u8]) -> Result<Vec<u8>, String> {
+    let block = if matches!(alg, "sha384" | "sha512" | "sha512-256") {
         128
     } else {
         64
