@@ -17,9 +17,17 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn from_hex(h: &str) -> Result<Vec<u8>, String> {
-    (0..h.len() / 2)
-        .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).map_err(|e| e.to_string()))
+pub fn from_hex(h: &str) -> Result<Vec<u8>, String> {
+    let digit = |c: u8| {
+        (c as char)
+            .to_digit(16)
+            .map(|d| d as u8)
+            .ok_or_else(|| format!("`{}` is not a hex digit", c as char))
+    };
+    h.as_bytes()
+        .chunks(2)
+        .filter(|p| p.len() == 2)
+        .map(|p| Ok(digit(p[0])? * 16 + digit(p[1])?))
         .collect()
 }
 

@@ -10,6 +10,7 @@
 pub mod app;
 mod assertions;
 pub mod auth;
+mod cipher;
 mod cli;
 mod clock;
 pub mod collection;

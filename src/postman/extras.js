@@ -276,7 +276,7 @@ function WordArray(bytes) { this.bytes = bytes; this.sigBytes = bytes.length; }
 var hexOf = function (bytes) { return bytes.map(function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join(""); };
 var bytesOfHex = function (h) { var out = []; for (var i = 0; i + 1 < h.length; i += 2) out.push(parseInt(h.substr(i, 2), 16)); return out; };
 var utf8 = function (s) { s = unescape(encodeURIComponent(String(s))); var out = []; for (var i = 0; i < s.length; i++) out.push(s.charCodeAt(i)); return out; };
-var fromUtf8 = function (bytes) { var s = ""; bytes.forEach(function (b) { s += String.fromCharCode(b); }); return decodeURIComponent(escape(s)); };
+var fromUtf8 = function (bytes) { var s = ""; bytes.forEach(function (b) { s += String.fromCharCode(b); }); try { return decodeURIComponent(escape(s)); } catch (e) { throw new Error("Malformed UTF-8 data"); } };
 var latin = function (bytes) { var s = ""; bytes.forEach(function (b) { s += String.fromCharCode(b); }); return s; };
 var enc = {
   Hex: { stringify: function (w) { return hexOf(w.bytes); }, parse: function (h) { return new WordArray(bytesOfHex(String(h))); } },
@@ -289,14 +289,69 @@ WordArray.prototype.concat = function (w) { this.bytes = this.bytes.concat(w.byt
 var bytesOf = function (v) { return v instanceof WordArray ? v.bytes : utf8(v); };
 var digest = function (alg) { return function (msg) { return new WordArray(bytesOfHex(__digestNative(alg, hexOf(bytesOf(msg)), ""))); }; };
 var hmac = function (alg) { return function (msg, key) { return new WordArray(bytesOfHex(__digestNative(alg, hexOf(bytesOf(msg)), hexOf(bytesOf(key))))); }; };
-var unsupported = function (name) { return function () { throw new Error("CryptoJS." + name + " is not available in fhircheck scripts (hashes: SHA1, SHA256, SHA384, SHA512, MD5 and their HMACs; encoders: Hex, Utf8, Latin1, Base64)"); }; };
+var unsupported = function (name) { return function () { throw new Error("CryptoJS." + name + " is not available in fhircheck scripts (hashes: SHA1, SHA256, SHA384, SHA512, MD5 and their HMACs; AES; encoders: Hex, Utf8, Latin1, Base64)"); }; };
 __lib.CryptoJS = {
   SHA1: digest("sha1"), SHA256: digest("sha256"), SHA384: digest("sha384"), SHA512: digest("sha512"), MD5: digest("md5"),
   HmacSHA1: hmac("sha1"), HmacSHA256: hmac("sha256"), HmacSHA384: hmac("sha384"), HmacSHA512: hmac("sha512"), HmacMD5: hmac("md5"),
   enc: enc,
   lib: { WordArray: { create: function (bytes) { return new WordArray(bytes || []); } } },
-  AES: { encrypt: unsupported("AES.encrypt"), decrypt: unsupported("AES.decrypt") },
-  SHA3: unsupported("SHA3"), RIPEMD160: unsupported("RIPEMD160"), PBKDF2: unsupported("PBKDF2")
+  SHA3: unsupported("SHA3"), RIPEMD160: unsupported("RIPEMD160"), PBKDF2: unsupported("PBKDF2"),
+  TripleDES: { encrypt: unsupported("TripleDES"), decrypt: unsupported("TripleDES") },
+  DES: { encrypt: unsupported("DES"), decrypt: unsupported("DES") },
+  Rabbit: { encrypt: unsupported("Rabbit"), decrypt: unsupported("Rabbit") },
+  RC4: { encrypt: unsupported("RC4"), decrypt: unsupported("RC4") }
+};
+// CryptoJS.AES: the block work in Rust (`cipher.rs`); a passphrase becomes key and IV with
+// OpenSSL's EVP_BytesToKey and a random salt, and the result prints in OpenSSL's format.
+var named = function (names) { var o = {}; names.forEach(function (n) { o[n] = { name: n }; }); return o; };
+__lib.CryptoJS.mode = named(["CBC", "ECB", "CFB", "OFB", "CTR"]);
+__lib.CryptoJS.pad = named(["Pkcs7", "AnsiX923", "Iso10126", "Iso97971", "ZeroPadding", "NoPadding"]);
+var aesNative = function (op, cfg, key, iv, data) {
+  var out = __aesNative(op, (cfg.mode || __lib.CryptoJS.mode.CBC).name, (cfg.padding || __lib.CryptoJS.pad.Pkcs7).name,
+    hexOf(key.bytes), iv ? hexOf(iv.bytes) : "", hexOf(data.bytes));
+  if (out.charAt(0) === "!") throw new Error("CryptoJS.AES: " + out.slice(1));
+  return new WordArray(bytesOfHex(out));
+};
+var SALTED = [83, 97, 108, 116, 101, 100, 95, 95]; // "Salted__"
+var OpenSSL = {
+  stringify: function (p) {
+    var bytes = p.salt ? SALTED.concat(p.salt.bytes, p.ciphertext.bytes) : p.ciphertext.bytes;
+    return enc.Base64.stringify(new WordArray(bytes));
+  },
+  parse: function (text) {
+    var bytes = enc.Base64.parse(text).bytes, salt;
+    if (bytes.length >= 16 && SALTED.every(function (b, i) { return bytes[i] === b; })) { salt = new WordArray(bytes.slice(8, 16)); bytes = bytes.slice(16); }
+    return new CipherParams({ ciphertext: new WordArray(bytes), salt: salt });
+  }
+};
+function CipherParams(p) { for (var k in p) this[k] = p[k]; }
+CipherParams.prototype.toString = function (formatter) { return (formatter || this.formatter || OpenSSL).stringify(this); };
+__lib.CryptoJS.format = { OpenSSL: OpenSSL, Hex: { stringify: function (p) { return hexOf(p.ciphertext.bytes); }, parse: function (h) { return new CipherParams({ ciphertext: enc.Hex.parse(h) }); } } };
+__lib.CryptoJS.lib.CipherParams = { create: function (p) { return new CipherParams(p); } };
+var fromPassphrase = function (pass, salt) {
+  var kv = bytesOfHex(__evpNative(hexOf(utf8(String(pass))), hexOf(salt.bytes)));
+  return { key: new WordArray(kv.slice(0, 32)), iv: new WordArray(kv.slice(32, 48)) };
+};
+__lib.CryptoJS.AES = {
+  encrypt: function (message, key, cfg) {
+    cfg = cfg || {};
+    var data = message instanceof WordArray ? message : new WordArray(utf8(String(message))), salt, iv = cfg.iv;
+    if (!(key instanceof WordArray)) {
+      salt = cfg.salt || new WordArray(bytesOfHex(__dynamicNative("$guid").replace(/-/g, "").slice(0, 16)));
+      var d = fromPassphrase(key, salt); key = d.key; iv = d.iv;
+    }
+    var ct = aesNative("encrypt", cfg, key, iv, data);
+    return new CipherParams({ ciphertext: ct, key: key, iv: iv, salt: salt, mode: cfg.mode, padding: cfg.padding, formatter: cfg.format });
+  },
+  decrypt: function (ciphertext, key, cfg) {
+    cfg = cfg || {};
+    var p = typeof ciphertext === "string" ? (cfg.format || OpenSSL).parse(ciphertext) : ciphertext, iv = cfg.iv;
+    if (!(key instanceof WordArray)) {
+      if (!p.salt) throw new Error("CryptoJS.AES.decrypt: a passphrase needs the salt of OpenSSL's format (\"U2FsdGVkX1…\")");
+      var d = fromPassphrase(key, p.salt); key = d.key; iv = d.iv;
+    }
+    return aesNative("decrypt", cfg, key, iv, p.ciphertext);
+  }
 };
 // ---- moment (`require('moment')`): the parsing, arithmetic and formatting collections use, in UTC
 var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
@@ -410,6 +465,211 @@ function moment(input) {
 moment.utc = moment;
 moment.unix = function (sec) { return new Moment(sec * 1000); };
 moment.isMoment = function (m) { return m instanceof Moment; };
-moment.duration = function () { throw new Error("moment.duration is not available in fhircheck scripts"); };
+// moment.duration: milliseconds, days and months kept apart as moment keeps them (a month has
+// no fixed length), converted with moment's 400-year average only when asked.
+var DUR = { ms: ["_ms", 1], s: ["_ms", 1e3], m: ["_ms", 6e4], h: ["_ms", 36e5], d: ["_days", 1], w: ["_days", 7], M: ["_months", 1], Q: ["_months", 3], y: ["_months", 12] };
+var durUnit = function (u) {
+  u = String(u || "ms");
+  var alias = { millisecond: "ms", milliseconds: "ms", second: "s", seconds: "s", minute: "m", minutes: "m", hour: "h", hours: "h",
+    day: "d", days: "d", date: "d", week: "w", weeks: "w", month: "M", months: "M", quarter: "Q", quarters: "Q", year: "y", years: "y" };
+  var k = DUR[u] ? u : alias[u] || alias[u.toLowerCase()];
+  if (!k) throw new Error("moment.duration: the unit " + u + " is not available in fhircheck scripts");
+  return k;
+};
+var daysToMonths = function (d) { return d * 4800 / 146097; };
+var monthsToDays = function (m) { return m * 146097 / 4800; };
+var absFloor = function (n) { return n < 0 ? Math.ceil(n) || 0 : Math.floor(n); };
+function Duration() { this._ms = 0; this._days = 0; this._months = 0; }
+var dp = Duration.prototype;
+dp._add = function (n, unit, sign) {
+  if (n instanceof Duration) { this._ms += sign * n._ms; this._days += sign * n._days; this._months += sign * n._months; return this; }
+  if (n !== null && typeof n === "object") { for (var k in n) this._add(Number(n[k]), k, sign); return this; }
+  var u = DUR[durUnit(unit)]; this[u[0]] += sign * Number(n) * u[1]; return this;
+};
+dp.add = function (n, unit) { return this._add(n, unit, 1); };
+dp.subtract = function (n, unit) { return this._add(n, unit, -1); };
+dp.clone = function () { return new Duration()._add(this, null, 1); };
+dp.as = function (unit) {
+  var k = durUnit(unit);
+  if (k === "M" || k === "Q" || k === "y") { var months = this._months + daysToMonths(this._days + this._ms / 864e5); return months / DUR[k][1]; }
+  var days = this._days + monthsToDays(this._months);
+  var ms = days * 864e5 + this._ms;
+  return ms / (DUR[k][0] === "_days" ? 864e5 * DUR[k][1] : DUR[k][1]);
+};
+dp.valueOf = dp.asMilliseconds = function () { return this.as("ms"); };
+["Seconds:s", "Minutes:m", "Hours:h", "Days:d", "Weeks:w", "Months:M", "Quarters:Q", "Years:y"].forEach(function (x) {
+  var p = x.split(":"); dp["as" + p[0]] = function () { return this.as(p[1]); };
+});
+// The parts, bubbled up as moment does: 90 minutes is 1 hour and 30 minutes.
+dp._bubble = function () {
+  var ms = this._ms, days = this._days, months = this._months;
+  var all = ms >= 0 && days >= 0 && months >= 0, none = ms <= 0 && days <= 0 && months <= 0;
+  if (!all && !none) { ms += absFloor(monthsToDays(months) + days) * 864e5; days = 0; months = 0; }
+  var b = { ms: ms % 1000 };
+  var secs = absFloor(ms / 1000); b.s = secs % 60;
+  var mins = absFloor(secs / 60); b.m = mins % 60;
+  var hours = absFloor(mins / 60); b.h = hours % 24;
+  days += absFloor(hours / 24);
+  var extra = absFloor(daysToMonths(days)); months += extra;
+  days -= absFloor(monthsToDays(extra));
+  b.d = days; b.M = months % 12; b.y = absFloor(months / 12);
+  return b;
+};
+["milliseconds:ms", "seconds:s", "minutes:m", "hours:h", "days:d", "months:M", "years:y"].forEach(function (x) {
+  var p = x.split(":"); dp[p[0]] = function () { return this._bubble()[p[1]]; };
+});
+dp.weeks = function () { return absFloor(this.days() / 7); };
+dp.get = function (unit) { var k = durUnit(unit); return k === "w" ? this.weeks() : this._bubble()[k]; };
+dp.isValid = function () { return !isNaN(this._ms + this._days + this._months); };
+dp.humanize = function (withSuffix) {
+  var r = Math.round, s = r(Math.abs(this.as("s"))), m = r(Math.abs(this.as("m"))), h = r(Math.abs(this.as("h"))),
+    d = r(Math.abs(this.as("d"))), M = r(Math.abs(this.as("M"))), y = r(Math.abs(this.as("y")));
+  var text = s < 45 ? "a few seconds" : m <= 1 ? "a minute" : m < 45 ? m + " minutes" : h <= 1 ? "an hour" :
+    h < 22 ? h + " hours" : d <= 1 ? "a day" : d < 26 ? d + " days" : M <= 1 ? "a month" : M < 11 ? M + " months" :
+    y <= 1 ? "a year" : y + " years";
+  if (!withSuffix) return text;
+  return this.valueOf() < 0 ? text + " ago" : "in " + text;
+};
+dp.toISOString = function () {
+  var total = this.as("ms");
+  if (!total && !this._months && !this._days) return "P0D";
+  var secs = Math.abs(this._ms) / 1000, mins = absFloor(secs / 60), hours = absFloor(mins / 60);
+  secs = +(secs % 60).toFixed(3); mins %= 60;
+  var months = Math.abs(this._months), years = absFloor(months / 12); months %= 12;
+  var days = Math.abs(this._days), sign = total < 0 ? "-" : "";
+  var t = (hours ? hours + "H" : "") + (mins ? mins + "M" : "") + (secs ? secs + "S" : "");
+  return sign + "P" + (years ? years + "Y" : "") + (months ? months + "M" : "") + (days ? days + "D" : "") + (t ? "T" + t : "");
+};
+dp.toJSON = dp.toString = dp.toISOString;
+var ISO_DURATION = /^([-+])?P(?:([-+]?[0-9,.]*)Y)?(?:([-+]?[0-9,.]*)M)?(?:([-+]?[0-9,.]*)W)?(?:([-+]?[0-9,.]*)D)?(?:T(?:([-+]?[0-9,.]*)H)?(?:([-+]?[0-9,.]*)M)?(?:([-+]?[0-9,.]*)S)?)?$/;
+var CLOCK = /^([-+])?(?:(\d*)[. ])?(\d+):(\d+)(?::(\d+)(\.\d*)?)?$/;
+moment.duration = function (n, unit) {
+  var d = new Duration(), m;
+  if (n === undefined || n === null) return d;
+  if (n instanceof Duration) return n.clone();
+  if (typeof n === "number") return d.add(n, unit);
+  if (typeof n === "object") return d.add(n);
+  var text = String(n);
+  if ((m = ISO_DURATION.exec(text))) {
+    var sign = m[1] === "-" ? -1 : 1, num = function (x) { return x ? sign * parseFloat(x.replace(",", ".")) : 0; };
+    return d.add({ y: num(m[2]), M: num(m[3]), w: num(m[4]), d: num(m[5]), h: num(m[6]), m: num(m[7]), s: num(m[8]) });
+  }
+  if ((m = CLOCK.exec(text))) {
+    var sg = m[1] === "-" ? -1 : 1;
+    return d.add({ d: sg * (+m[2] || 0), h: sg * +m[3], m: sg * +m[4], s: sg * (+m[5] || 0), ms: sg * Math.round((+m[6] || 0) * 1000) });
+  }
+  if (/^[-+]?\d+(\.\d+)?$/.test(text)) return d.add(Number(text), unit);
+  throw new Error("moment.duration: `" + text + "` is not a duration fhircheck reads (ISO 8601 such as PT1H30M, 01:30:00, or a number and a unit)");
+};
+moment.isDuration = function (d) { return d instanceof Duration; };
+var momentAdd = mp.add;
+mp.add = function (n, unit) {
+  if (n instanceof Duration) { momentAdd.call(this, n._months, "M"); momentAdd.call(this, n._days, "d"); return momentAdd.call(this, n._ms, "ms"); }
+  return momentAdd.call(this, n, unit);
+};
+mp.subtract = function (n, unit) {
+  if (n instanceof Duration) return this.add(n.clone()._add(n, null, -2));
+  return typeof n === "object" ? this.add(Object.keys(n).reduce(function (o, k) { o[k] = -n[k]; return o; }, {})) : this.add(-n, unit);
+};
 __lib.moment = moment;
+})();
+// ---- xml2Json and require('xml2js').parseString: XML read into objects as the xml2js module does
+// (attributes under "$", text under "_", a lone text as a string, repeated elements as arrays).
+(function () {
+var ENTITIES = { lt: "<", gt: ">", amp: "&", quot: "\"", apos: "'" };
+var decode = function (t) {
+  return t.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z]+);/g, function (all, e) {
+    if (e.charAt(0) === "#") return String.fromCodePoint(e.charAt(1) === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    return ENTITIES.hasOwnProperty(e) ? ENTITIES[e] : all;
+  });
+};
+var NAME = /^[^\s/>]+/, ATTR = /^\s*([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/;
+function parse(xml, o) {
+  var stack = [], result = null, i = 0, n = xml.length, AK = o.attrkey, CK = o.charkey;
+  var text = function (t, cdata) {
+    var top = stack[stack.length - 1];
+    if (top) { top.obj[CK] += cdata ? t : decode(t); top.cdata = top.cdata || cdata; }
+    else if (/\S/.test(t)) throw new Error(result ? "Text data outside of root node." : "Non-whitespace before first tag.");
+  };
+  var put = function (parent, key, value) {
+    if (!(key in parent)) parent[key] = o.explicitArray ? [value] : value;
+    else { if (!Array.isArray(parent[key])) parent[key] = [parent[key]]; parent[key].push(value); }
+  };
+  var close = function () {
+    var node = stack.pop(), obj = node.obj, empty = "";
+    if (/^\s*$/.test(obj[CK]) && !node.cdata) { empty = obj[CK]; delete obj[CK]; }
+    else {
+      if (o.trim) obj[CK] = obj[CK].trim();
+      if (Object.keys(obj).length === 1 && CK in obj) obj = obj[CK];
+    }
+    if (obj !== null && typeof obj === "object" && Object.keys(obj).length === 0) obj = o.emptyTag !== "" ? o.emptyTag : empty;
+    if (stack.length) put(stack[stack.length - 1].obj, node.name, obj);
+    else if (o.explicitRoot) { result = {}; result[node.name] = obj; }
+    else result = obj;
+  };
+  var skipTo = function (end, from, what) {
+    var at = xml.indexOf(end, from);
+    if (at < 0) throw new Error("Unclosed " + what);
+    return at + end.length;
+  };
+  while (i < n) {
+    var lt = xml.indexOf("<", i);
+    if (lt < 0) { text(xml.slice(i), false); break; }
+    if (lt > i) text(xml.slice(i, lt), false);
+    if (xml.startsWith("<!--", lt)) { i = skipTo("-->", lt + 4, "comment"); continue; }
+    if (xml.startsWith("<![CDATA[", lt)) { var e = skipTo("]]>", lt + 9, "CDATA section"); text(xml.slice(lt + 9, e - 3), true); i = e; continue; }
+    if (xml.startsWith("<?", lt)) { i = skipTo("?>", lt + 2, "processing instruction"); continue; }
+    if (xml.startsWith("<!", lt)) {
+      var depth = 0, j = lt + 2;
+      for (; j < n; j++) { var c = xml.charAt(j); if (c === "[") depth++; else if (c === "]") depth--; else if (c === ">" && depth <= 0) break; }
+      i = j + 1; continue;
+    }
+    if (xml.charAt(lt + 1) === "/") {
+      var gt = xml.indexOf(">", lt);
+      if (gt < 0) throw new Error("Unclosed end tag");
+      var name = xml.slice(lt + 2, gt).trim(), top = stack[stack.length - 1];
+      if (!top || top.name !== name) throw new Error("Unexpected close tag </" + name + ">" + (top ? ", expected </" + top.name + ">" : ""));
+      close(); i = gt + 1; continue;
+    }
+    if (result) throw new Error("Text data outside of root node.");
+    var rest = xml.slice(lt + 1), m = NAME.exec(rest);
+    if (!m) throw new Error("Invalid tag name at character " + lt);
+    var node = { name: m[0], obj: {}, cdata: false }, k = m[0].length, a;
+    node.obj[CK] = "";
+    while ((a = ATTR.exec(rest.slice(k)))) {
+      if (!o.ignoreAttrs) {
+        var v = decode(a[2] !== undefined ? a[2] : a[3]);
+        if (o.mergeAttrs) put(node.obj, a[1], v);
+        else { node.obj[AK] = node.obj[AK] || {}; node.obj[AK][a[1]] = v; }
+      }
+      k += a[0].length;
+    }
+    var after = rest.slice(k).match(/^\s*(\/?)>/);
+    if (!after) throw new Error("Unclosed tag <" + node.name + ">");
+    stack.push(node);
+    if (after[1]) close();
+    i = lt + 1 + k + after[0].length;
+  }
+  if (stack.length) throw new Error("Unclosed root tag <" + stack[0].name + ">");
+  if (!result) throw new Error("Non-whitespace before first tag.");
+  return result;
+}
+var DEFAULTS = { explicitArray: true, trim: false, mergeAttrs: false, explicitRoot: true, ignoreAttrs: false, attrkey: "$", charkey: "_", emptyTag: "" };
+__lib.xml2js = {
+  parseString: function (xml, opts, cb) {
+    if (typeof opts === "function") { cb = opts; opts = {}; }
+    var o = {}, k;
+    for (k in DEFAULTS) o[k] = DEFAULTS[k];
+    for (k in opts || {}) o[k] = opts[k];
+    var out, err = null;
+    try { out = parse(String(xml), o); } catch (e) { err = e; out = null; }
+    if (cb) cb(err, out);
+    if (err && !cb) throw err;
+  }
+};
+__lib.xml2Json = function (xml) {
+  var json = {};
+  __lib.xml2js.parseString(xml, { explicitArray: false, trim: true, mergeAttrs: false }, function (e, r) { json = r; });
+  return json;
+};
 })();

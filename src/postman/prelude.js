@@ -195,6 +195,21 @@ __method(["property"], function () {
 });
 function btoa(s) { __loadExtras(); return __lib.btoa(s); }
 function atob(s) { __loadExtras(); return __lib.atob(s); }
+function __caseBlind(obj) {
+  var find = function (t, k) {
+    if (typeof k !== "string" || k in t) return k;
+    var lower = k.toLowerCase(), keys = Object.keys(t);
+    for (var i = 0; i < keys.length; i++) if (keys[i].toLowerCase() === lower) return keys[i];
+    return k;
+  };
+  return new Proxy(obj, {
+    get: function (t, k) { return t[find(t, k)]; },
+    has: function (t, k) { return find(t, k) in t; },
+    getOwnPropertyDescriptor: function (t, k) { return Object.getOwnPropertyDescriptor(t, find(t, k)); }
+  });
+}
+function xml2Json(s) { __loadExtras(); return __lib.xml2Json(s); }
+var cheerio = { load: function () { throw new Error("cheerio is not available in fhircheck scripts: read an HTML page with string functions and regular expressions, or XHTML with xml2Json"); } };
 
 // Chai's chainable methods: callable (`.include(x)`, `.an('array')`) and a link of the chain
 // (`.include.members(…)`, `.an.instanceof(Date)`). The function returned inherits from the
@@ -392,7 +407,9 @@ function __begin() {
   responseBody = __res ? __res.body : undefined;
   responseCode = __res ? { code: __res.code, name: __res.status, detail: __res.status } : undefined;
   responseTime = __res ? __res.responseTime : undefined;
-  responseHeaders = __res ? __headerList(__res.headers).toObject() : undefined;
+  // HTTP/2 and the client write header names in lower case; scripts written against a server
+  // that sent `Content-Type` still find it: look-ups ignore case, as the header list's do.
+  responseHeaders = __res ? __caseBlind(__headerList(__res.headers).toObject()) : undefined;
   environment = __s.environment;
   globals = __s.globals;
   data = __s.data;
@@ -419,7 +436,8 @@ function require(name) {
   if (name === "crypto-js") { __loadExtras(); return __lib.CryptoJS; }
   if (name === "tv4") { __loadExtras(); return __lib.tv4; }
   if (name === "moment") { __loadExtras(); return __lib.moment; }
-  throw new Error("require('" + name + "') is not available in fhircheck scripts (of the modules Postman's sandbox provides: uuid, lodash, crypto-js, moment and tv4, in part)");
+  if (name === "xml2js") { __loadExtras(); return __lib.xml2js; }
+  throw new Error("require('" + name + "') is not available in fhircheck scripts (of the modules Postman's sandbox provides: uuid, lodash, crypto-js, moment, tv4 and xml2js, in part)");
 }
 
 // Runs the timers and pm.sendRequest callbacks queued so far, in order; true when it ran any.

@@ -241,6 +241,38 @@ impl Sandbox {
                         crate::hash::hex_digest(&alg, &msg, &key).unwrap_or_default()
                     })?;
                 ctx.globals().set("__digestNative", digest)?;
+                // CryptoJS.AES (extras.js): hex in, hex out; a leading `!` is an error.
+                let aes = Function::new(
+                    ctx.clone(),
+                    |op: String,
+                     mode: String,
+                     padding: String,
+                     key: String,
+                     iv: String,
+                     data: String| {
+                        let bytes = |h: &str| crate::hash::from_hex(h).unwrap_or_default();
+                        let r = crate::cipher::aes(
+                            op == "encrypt",
+                            &mode,
+                            &padding,
+                            &bytes(&key),
+                            &bytes(&iv),
+                            &bytes(&data),
+                        );
+                        match r {
+                            Ok(out) => crate::hash::hex(&out),
+                            Err(e) => format!("!{e}"),
+                        }
+                    },
+                )?;
+                ctx.globals().set("__aesNative", aes)?;
+                let evp = Function::new(ctx.clone(), |pass: String, salt: String| {
+                    let bytes = |h: &str| crate::hash::from_hex(h).unwrap_or_default();
+                    let (key, iv) =
+                        crate::cipher::evp_bytes_to_key(&bytes(&pass), &bytes(&salt), 32, 16);
+                    crate::hash::hex(&[key, iv].concat())
+                })?;
+                ctx.globals().set("__evpNative", evp)?;
                 ctx.eval_with_options::<(), _>(PRELUDE, opts)?;
                 let get = |name: &str| -> rquickjs::Result<Persistent<Function<'static>>> {
                     let f: Function = ctx.globals().get(name)?;
@@ -677,6 +709,25 @@ mod tests {
 
     /// `--timeout-script` holds inside the regular expression engine too: the script is
     /// abandoned, and the next one runs on a fresh engine.
+    #[test]
+    fn legacy_response_headers_are_found_in_any_case() {
+        let e = engine();
+        let mut i = input(Some((200, "{}")));
+        if let Some(r) = i.response.as_mut() {
+            r.headers[0].key = "content-type".into();
+        }
+        let src = r#"
+            tests["as the server wrote it"] = responseHeaders["Content-Type"] === "application/fhir+json";
+            tests["in lower case"] = responseHeaders["content-type"] === "application/fhir+json";
+            tests["in"] = "CONTENT-TYPE" in responseHeaders;
+            tests["absent"] = responseHeaders["ETag"] === undefined;
+            tests["keys"] = Object.keys(responseHeaders).join() === "content-type";
+        "#;
+        let out = e.run(src, &i).unwrap();
+        assert_eq!(out.tests.len(), 5);
+        assert!(out.tests.iter().all(|t| t.passed), "{:?}", out.tests);
+    }
+
     #[test]
     fn a_catastrophic_regular_expression_is_stopped() {
         let mut w = Worker::new(Duration::from_millis(200), None).unwrap();
