@@ -328,6 +328,15 @@ pub struct PostmanArgs {
     /// as ***)
     #[arg(long = "export-environment", value_name = "FILE")]
     pub export_environment: Option<PathBuf>,
+    /// Write the collection as it was read to this file, or `-` (secret values as ***). As in
+    /// Newman 6, what scripts set with pm.collectionVariables is not written back
+    #[arg(long = "export-collection", value_name = "FILE")]
+    pub export_collection: Option<PathBuf>,
+    /// Write secret values in clear in the --export-environment, --export-globals and
+    /// --export-collection files. Newman does; fhircheck writes *** unless asked, since exported
+    /// files become CI artifacts and artifacts are where secrets leak
+    #[arg(long = "export-secrets")]
+    pub export_secrets: bool,
     /// Send requests for login.microsoftonline.com (and the other Entra hosts) to this base URL,
     /// e.g. the sandbox's, or a sovereign cloud's
     #[arg(long = "authority-host", value_name = "URL")]

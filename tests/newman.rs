@@ -204,6 +204,10 @@ fn newman_run(case: &Case) -> (Vec<Seen>, Value) {
             report.to_str().unwrap(),
         ])
         .args(["--export-environment", exported.to_str().unwrap()])
+        .args([
+            "--export-collection",
+            dir.path().join("collection-out.json").to_str().unwrap(),
+        ])
         .args(case.args)
         .current_dir(root())
         .output()
@@ -261,7 +265,10 @@ fn newman_run(case: &Case) -> (Vec<Seen>, Value) {
                 .collect(),
         })
         .collect();
-    (seen, exported_values(&exported))
+    (
+        seen,
+        exported_values(&exported, &dir.path().join("collection-out.json")),
+    )
 }
 
 /// Newman's URL object as `/path?query`.
@@ -312,6 +319,8 @@ fn fhircheck_run(case: &Case) -> (Vec<Seen>, Value) {
         report.display().to_string(),
         "--export-environment".into(),
         exported.display().to_string(),
+        "--export-collection".into(),
+        dir.path().join("collection-out.json").display().to_string(),
     ];
     args.extend(case.args.iter().map(|a| a.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -352,19 +361,38 @@ fn fhircheck_run(case: &Case) -> (Vec<Seen>, Value) {
             }
         })
         .collect();
-    (seen, exported_values(&exported))
+    (
+        seen,
+        exported_values(&exported, &dir.path().join("collection-out.json")),
+    )
 }
 
 /// The exported environment as key → value, ids normalised. fhircheck writes secret values as
 /// `***` (a deliberate difference): those keys are left out of the comparison on both sides.
-fn exported_values(path: &Path) -> Value {
-    let j: Value = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
+/// The exported environment's variables, and the exported collection's as `collection:NAME`.
+fn exported_values(environment: &Path, collection: &Path) -> Value {
+    let read = |p: &Path| -> Value {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null)
+    };
+    let (env, coll) = (read(environment), read(collection));
     let mut out = serde_json::Map::new();
-    for v in j["values"].as_array().into_iter().flatten() {
-        let key = v["key"].as_str().unwrap_or("").to_string();
+    let entries = env["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| ("", v))
+        .chain(
+            coll["variable"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|v| ("collection:", v)),
+        );
+    for (prefix, v) in entries {
+        let key = format!("{prefix}{}", v["key"].as_str().unwrap_or(""));
         let value = match &v["value"] {
             Value::String(s) => normal(s),
             other => normal(&other.to_string()),

@@ -22,7 +22,8 @@ use crate::vars::Variables;
 /// One collection, loaded and validated.
 pub(super) enum Job {
     Native(Box<Plan>, Variables),
-    Postman(Box<PostmanCollection>, Scopes),
+    /// The collection, its variables, and its text (for `--export-collection`).
+    Postman(Box<PostmanCollection>, Scopes, String),
 }
 
 /// Everything `run` decided before sending anything.
@@ -50,6 +51,8 @@ fn postman_only_flag(pm: &crate::cli::PostmanArgs) -> Option<&'static str> {
         ("--authority-host", pm.authority_host.is_some()),
         ("--global-var", !pm.global_vars.is_empty()),
         ("--export-globals", pm.export_globals.is_some()),
+        ("--export-collection", pm.export_collection.is_some()),
+        ("--export-secrets", pm.export_secrets),
         ("--working-dir", pm.working_dir.is_some()),
     ]
     .into_iter()
@@ -84,7 +87,7 @@ fn load_job(
             &a.vars.vars,
             &a.postman.global_vars,
         )?;
-        return Ok(Job::Postman(Box::new(c), scopes));
+        return Ok(Job::Postman(Box::new(c), scopes, text));
     }
     let text = if crate::testscript::is_testscript(&text) {
         setup::testscript_collection(path, &text)?
@@ -115,21 +118,33 @@ fn builtin(path: &Path) -> Option<&'static str> {
     (path == Path::new(SMOKE_SOURCE) && !path.exists()).then_some(SMOKE_COLLECTION)
 }
 
+/// The `--export-*` files asked for, with what each holds.
+fn exports(pm: &crate::cli::PostmanArgs) -> Vec<(&Path, &'static str)> {
+    [
+        (&pm.export_environment, "environment"),
+        (&pm.export_globals, "globals"),
+        (&pm.export_collection, "collection"),
+    ]
+    .into_iter()
+    .filter_map(|(p, what)| Some((p.as_deref()?, what)))
+    .collect()
+}
+
 /// Where reports go; checked writable before anything is sent.
 fn outputs(a: &RunArgs, cfg: &Config) -> Result<Outputs, CliError> {
     let r = &a.reports;
-    if let Some(p) = &a.postman.export_environment {
+    for (p, what) in exports(&a.postman) {
         reporters::plan(
             &[],
             Path::new("."),
-            &[(Kind::Json, Some(p.clone()))],
+            &[(Kind::Json, Some(p.to_path_buf()))],
             false,
             None,
         )
         .map_err(|e| {
             CliError::Usage(format!(
                 "{}\nnothing was sent.",
-                e.replace("the json report", "the exported environment")
+                e.replace("the json report", &format!("the exported {what}"))
             ))
         })?;
     }
@@ -148,15 +163,16 @@ fn outputs(a: &RunArgs, cfg: &Config) -> Result<Outputs, CliError> {
             .map(std::path::PathBuf::from),
     )
     .map_err(|e| CliError::Usage(format!("{e}\nnothing was sent.")))?;
-    let env_to_stdout = a
-        .postman
-        .export_environment
-        .as_deref()
-        .is_some_and(reporters::is_stdout);
-    if env_to_stdout && planned.stdout_taken() {
-        return Err(CliError::Usage(
-            "--export-environment - and a report both ask for standard output: write one of them to a file\nnothing was sent.".into(),
-        ));
+    let to_stdout: Vec<&str> = exports(&a.postman)
+        .into_iter()
+        .filter(|(p, _)| reporters::is_stdout(p))
+        .map(|(_, what)| what)
+        .collect();
+    if to_stdout.len() + usize::from(planned.stdout_taken()) > 1 {
+        return Err(CliError::Usage(format!(
+            "the exported {} and the reports ask for standard output more than once: write all but one of them to a file\nnothing was sent.",
+            to_stdout.join(" and ")
+        )));
     }
     Ok(planned)
 }
@@ -277,7 +293,7 @@ fn drivers<'a>(
         .map(|((source, job), env)| -> Box<dyn Driver + 'a> {
             match job {
                 Job::Native(plan, vars) => Box::new(NativeDriver::new(plan, vars.clone(), source)),
-                Job::Postman(c, scopes) => Box::new(PostmanDriver::new(
+                Job::Postman(c, scopes, _) => Box::new(PostmanDriver::new(
                     c,
                     source,
                     scopes.clone(),
@@ -438,14 +454,44 @@ fn watch_signals(flag: std::sync::Arc<std::sync::atomic::AtomicI32>) {
     });
 }
 
+/// Writes the `--export-*` files from the variables the last Postman run left.
+fn write_exports(
+    pm: &crate::cli::PostmanArgs,
+    jobs: &[(String, Job)],
+    scopes: Option<&Scopes>,
+) -> Result<Vec<(&'static str, std::path::PathBuf)>, CliError> {
+    let mut written = Vec::new();
+    let Some(scopes) = scopes else {
+        return Ok(written);
+    };
+    let source = jobs.iter().rev().find_map(|(_, j)| match j {
+        Job::Postman(_, _, text) => Some(text.as_str()),
+        Job::Native(..) => None,
+    });
+    for (p, what) in exports(pm) {
+        let text = match what {
+            "globals" => crate::postman::export_scope(&scopes.globals, what, pm.export_secrets),
+            "environment" => {
+                crate::postman::export_scope(&scopes.environment, what, pm.export_secrets)
+            }
+            _ => crate::postman::export_collection(source.unwrap_or("{}"), pm.export_secrets)
+                .map_err(CliError::Runtime)?,
+        };
+        reporters::write_atomic(p, &text).map_err(|e| {
+            CliError::Runtime(format!("cannot write the {what} to {}: {e}", p.display()))
+        })?;
+        written.push((what, p.to_path_buf()));
+    }
+    Ok(written)
+}
+
 pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
     let s = RunSetup::from_args(&a, cfg)?;
     let rt = super::runtime()?;
     let to_stderr = s.outputs.stdout_taken()
-        || a.postman
-            .export_environment
-            .as_deref()
-            .is_some_and(reporters::is_stdout);
+        || exports(&a.postman)
+            .iter()
+            .any(|(p, _)| reporters::is_stdout(p));
     let live = Live {
         style: &s.style,
         quiet: s.quiet,
@@ -455,24 +501,7 @@ pub(super) fn run(a: RunArgs, cfg: &Config) -> Outcome {
         to_stderr,
     };
     let (result, environment) = rt.block_on(execute(&s.jobs, &s.postman, &s.ctx, &live));
-    let mut written = Vec::new();
-    for (path, scope) in [
-        (&a.postman.export_environment, "environment"),
-        (&a.postman.export_globals, "globals"),
-    ] {
-        let (Some(p), Some(scopes)) = (path, &environment) else {
-            continue;
-        };
-        let vars = if scope == "globals" {
-            &scopes.globals
-        } else {
-            &scopes.environment
-        };
-        reporters::write_atomic(p, &crate::postman::export_scope(vars, scope)).map_err(|e| {
-            CliError::Runtime(format!("cannot write the {scope} to {}: {e}", p.display()))
-        })?;
-        written.push((scope, p.clone()));
-    }
+    let mut written = write_exports(&a.postman, &s.jobs, environment.as_ref())?;
     if s.outputs.cli {
         out_to(to_stderr, &report::summary(&result, &s.style));
     }

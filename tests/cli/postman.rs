@@ -792,3 +792,92 @@ fn signed_auths_pass_and_their_secrets_stay_masked() {
     let sig = regex::Regex::new(r"Signature=[0-9a-f]{64}|oauth_signature=[A-Za-z0-9%]{8}").unwrap();
     assert!(!sig.is_match(&everything), "a signature leaked");
 }
+
+/// `--export-collection` writes the collection as it was read, secret variables as `***`;
+/// `--export-secrets` writes them in clear, in the environment too. Two exports to standard
+/// output are refused before anything is sent.
+#[test]
+fn exported_collection_masks_secrets_unless_asked() {
+    let t = Target::start("healthy");
+    let env = postman_env(&t, &[]);
+    let coll = fixture("postman/signed-auth.postman_collection.json");
+    let (c_out, e_out) = (t.dir.path().join("c.json"), t.dir.path().join("e.json"));
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            coll.to_str().unwrap(),
+            "-e",
+            env.to_str().unwrap(),
+            "-q",
+            "--export-collection",
+            c_out.to_str().unwrap(),
+            "--export-environment",
+            e_out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        fhircheck(&args)
+    };
+    let ran = run(&[]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&c_out).unwrap()).unwrap();
+    let value = |doc: &serde_json::Value, list: &str, k: &str| {
+        doc[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == k)
+            .map(|v| v["value"].clone())
+    };
+    assert_eq!(exported["info"]["name"], "Signed requests");
+    assert_eq!(exported["item"].as_array().unwrap().len(), 14);
+    assert_eq!(
+        value(&exported, "variable", "digestUser").unwrap(),
+        "clinician"
+    );
+    assert_eq!(
+        value(&exported, "variable", "digestPassword").unwrap(),
+        "***"
+    );
+    assert_eq!(value(&exported, "variable", "awsSecretKey").unwrap(), "***");
+    // What scripts set is not written back, as in Newman 6.
+    assert_eq!(value(&exported, "variable", "lastScheme"), None);
+    let env_doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&e_out).unwrap()).unwrap();
+    assert_eq!(value(&env_doc, "values", "clientSecret").unwrap(), "***");
+
+    let ran = run(&["--export-secrets"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let exported: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&c_out).unwrap()).unwrap();
+    assert_eq!(
+        value(&exported, "variable", "digestPassword").unwrap(),
+        "digest-sandbox-password"
+    );
+    let env_doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&e_out).unwrap()).unwrap();
+    assert_eq!(
+        value(&env_doc, "values", "clientSecret").unwrap(),
+        t.sandbox.endpoints.client.client_secret.as_str()
+    );
+
+    let before = std::fs::read_to_string(&c_out).unwrap();
+    let ran = fhircheck(&[
+        "run",
+        coll.to_str().unwrap(),
+        "-e",
+        env.to_str().unwrap(),
+        "--export-collection",
+        "-",
+        "--export-environment",
+        "-",
+    ]);
+    assert_eq!(ran.code, 2, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("standard output more than once"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("nothing was sent"), "{}", ran.stderr);
+    assert_eq!(std::fs::read_to_string(&c_out).unwrap(), before);
+}
