@@ -311,13 +311,21 @@ pub struct PostmanArgs {
         requires = "ssl_client_key"
     )]
     pub ssl_client_cert: Option<PathBuf>,
-    /// The client certificate's private key (PEM, not encrypted)
+    /// The client certificate's private key (PEM; if encrypted, give --ssl-client-passphrase)
     #[arg(
         long = "ssl-client-key",
         value_name = "FILE",
         requires = "ssl_client_cert"
     )]
     pub ssl_client_key: Option<PathBuf>,
+    /// The passphrase of an encrypted --ssl-client-key (PKCS#8 `ENCRYPTED PRIVATE KEY` with
+    /// AES, or OpenSSL's traditional AES `Proc-Type: 4,ENCRYPTED`); masked in every output
+    #[arg(
+        long = "ssl-client-passphrase",
+        value_name = "PASSPHRASE",
+        requires = "ssl_client_key"
+    )]
+    pub ssl_client_passphrase: Option<String>,
     /// Where form-data files are read from (default: the current directory)
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,

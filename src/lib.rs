@@ -23,6 +23,7 @@ mod fake;
 pub mod fhirpath;
 mod hash;
 mod http;
+mod keyfile;
 pub mod locate;
 mod native;
 pub mod plan;

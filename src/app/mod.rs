@@ -131,10 +131,27 @@ fn network_options(cli: &Cli, net: &mut crate::http::Network) -> Result<(), Stri
         };
         let mut pem = read(cert)?;
         pem.push(b'\n');
-        pem.extend(read(key)?);
-        if String::from_utf8_lossy(&pem).contains("ENCRYPTED") {
-            return Err(format!("{}: the key is encrypted, and --ssl-client-passphrase is not supported: decrypt it first (openssl pkey -in key.pem -out plain.pem)", key.display()));
-        }
+        let key_text = String::from_utf8_lossy(&read(key)?).into_owned();
+        let key_text = match (
+            &a.postman.ssl_client_passphrase,
+            crate::keyfile::is_encrypted(&key_text),
+        ) {
+            (Some(pass), true) => {
+                crate::secret::redactor().add(pass);
+                crate::keyfile::decrypt(&key_text, pass)
+                    .map_err(|e| format!("{}: {e}", key.display()))?
+            }
+            (None, true) => {
+                return Err(format!("{}: the key is encrypted: give its passphrase with --ssl-client-passphrase, or decrypt it (openssl pkey -in key.pem -out plain.pem)", key.display()));
+            }
+            (pass, false) => {
+                if let Some(p) = pass {
+                    crate::secret::redactor().add(p);
+                }
+                key_text
+            }
+        };
+        pem.extend(key_text.into_bytes());
         net.identity = Some(pem);
     }
     Ok(())

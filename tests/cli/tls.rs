@@ -41,7 +41,11 @@ fn pki() -> Pki {
     client
         .distinguished_name
         .push(DnType::CommonName, "fhircheck client");
-    let client_key = KeyPair::generate().unwrap();
+    // The client's key is a fixture: its encrypted copies are tried with --ssl-client-passphrase.
+    let client_key = KeyPair::from_pem(
+        &std::fs::read_to_string(crate::fixture("certs/mtls-client.key.pem")).unwrap(),
+    )
+    .unwrap();
     let client_cert = client.signed_by(&client_key, &ca_cert, &ca_key).unwrap();
     Pki {
         ca_pem: ca_cert.pem(),
@@ -223,6 +227,52 @@ fn a_client_certificate_for_servers_that_ask_for_one() {
         &[],
     );
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    // The same key, encrypted both ways OpenSSL writes it.
+    for encrypted in [
+        "certs/mtls-client.pkcs8-encrypted.pem",
+        "certs/mtls-client.legacy-encrypted.pem",
+    ] {
+        let key = crate::fixture(encrypted).display().to_string();
+        let with = |pass: Option<&str>| {
+            let mut args = vec![
+                "run",
+                &c,
+                "--var",
+                &url,
+                "--cacert",
+                &ca,
+                "--ssl-client-cert",
+                &cert,
+                "--ssl-client-key",
+                &key,
+                "-v",
+            ];
+            if let Some(p) = pass {
+                args.extend(["--ssl-client-passphrase", p]);
+            }
+            fhircheck_env(&args, &[])
+        };
+        let ran = with(None);
+        assert_eq!(ran.code, 2, "{encrypted}: {}", ran.stderr);
+        assert!(
+            ran.stderr
+                .contains("give its passphrase with --ssl-client-passphrase"),
+            "{}",
+            ran.stderr
+        );
+        let ran = with(Some("not-the-passphrase"));
+        assert_eq!(ran.code, 2, "{encrypted}: {}", ran.stderr);
+        assert!(
+            ran.stderr
+                .contains("the passphrase does not decrypt the key"),
+            "{}",
+            ran.stderr
+        );
+        assert!(!ran.stderr.contains("not-the-passphrase"), "{}", ran.stderr);
+        let ran = with(Some("mtls-key-passphrase"));
+        assert_eq!(ran.code, 0, "{encrypted}: {}{}", ran.stdout, ran.stderr);
+        assert!(!format!("{}{}", ran.stdout, ran.stderr).contains("mtls-key-passphrase"));
+    }
 }
 
 const COLLECTION: &str = r#"{
