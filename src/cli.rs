@@ -209,7 +209,7 @@ pub struct VarArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Collection files to run, in order: fhircheck collections, Postman collections (their
-    /// bearer, basic, apikey, digest, awsv4, oauth1 and oauth2 auths; any other auth type stops
+    /// bearer, basic, apikey, digest, awsv4, oauth1, hawk, jwt and oauth2 auths; any other auth type stops
     /// the run with exit 2 before anything is sent), FHIR R4 TestScripts (on the built-in
     /// profiles). None: the built-in Azure smoke collection (the same as
     /// collections/azure-fhir-smoke.json)

@@ -412,6 +412,157 @@ pub fn oauth1_header_params(value: &str) -> Option<Vec<(String, String)>> {
     )
 }
 
+// ---------------------------------------------------------------------------------------------
+// Hawk
+
+/// One Hawk request to sign (Hawk 1.0, as Postman's sandbox signs it).
+#[derive(Debug, Clone, Default)]
+pub struct HawkInput<'a> {
+    pub id: &'a str,
+    pub key: &'a str,
+    /// `sha1` or `sha256`.
+    pub algorithm: &'a str,
+    pub ts: &'a str,
+    pub nonce: &'a str,
+    pub method: &'a str,
+    /// Path and query.
+    pub resource: &'a str,
+    pub host: &'a str,
+    pub port: u16,
+    /// The payload hash (`hawk_payload_hash`), when signed.
+    pub hash: &'a str,
+    pub ext: &'a str,
+    pub app: &'a str,
+    pub dlg: &'a str,
+}
+
+/// The request MAC: base64 HMAC of Hawk's normalized string.
+pub fn hawk_mac(h: &HawkInput<'_>) -> Result<String, String> {
+    if !matches!(h.algorithm, "sha1" | "sha256") {
+        return Err(format!(
+            "the Hawk algorithm `{}` is not sha1 or sha256",
+            h.algorithm
+        ));
+    }
+    let mut n = format!(
+        "hawk.1.header\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        h.ts,
+        h.nonce,
+        h.method.to_ascii_uppercase(),
+        h.resource,
+        h.host.to_ascii_lowercase(),
+        h.port,
+        h.hash
+    );
+    n.push_str(&h.ext.replacen('\\', "\\\\", 1).replacen('\n', "\\n", 1));
+    n.push('\n');
+    if !h.app.is_empty() {
+        n.push_str(&format!("{}\n{}\n", h.app, h.dlg));
+    }
+    let mac = hmac(h.algorithm, h.key.as_bytes(), n.as_bytes())?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(mac))
+}
+
+/// Hawk's payload hash over the content type (no parameters, lower case) and the body.
+pub fn hawk_payload_hash(algorithm: &str, content_type: &str, body: &[u8]) -> Option<String> {
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let mut input = format!("hawk.1.payload\n{ct}\n").into_bytes();
+    input.extend_from_slice(body);
+    input.push(b'\n');
+    let d = plain(algorithm, &input).ok()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(d))
+}
+
+/// The `Authorization: Hawk …` value.
+pub fn hawk_header(h: &HawkInput<'_>) -> Result<String, String> {
+    let mac = hawk_mac(h)?;
+    let mut v = format!(
+        "Hawk id=\"{}\", ts=\"{}\", nonce=\"{}\"",
+        h.id, h.ts, h.nonce
+    );
+    if !h.hash.is_empty() {
+        v.push_str(&format!(", hash=\"{}\"", h.hash));
+    }
+    if !h.ext.is_empty() {
+        v.push_str(&format!(
+            ", ext=\"{}\"",
+            h.ext.replace('\\', "\\\\").replace('"', "\\\"")
+        ));
+    }
+    v.push_str(&format!(", mac=\"{mac}\""));
+    if !h.app.is_empty() {
+        v.push_str(&format!(", app=\"{}\"", h.app));
+        if !h.dlg.is_empty() {
+            v.push_str(&format!(", dlg=\"{}\"", h.dlg));
+        }
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWT bearer
+
+/// A JWT signed with `algorithm` over the JSON `header` (its `alg` set) and `payload`, as
+/// Postman's JWT Bearer auth makes it. `secret` is the HMAC secret (HS*) or the PKCS#8 PEM
+/// private key (RS*, PS*, ES256, ES384).
+pub fn jwt(
+    algorithm: &str,
+    header: &serde_json::Map<String, serde_json::Value>,
+    payload: &serde_json::Value,
+    secret: &[u8],
+) -> Result<String, String> {
+    use jsonwebtoken::Algorithm as A;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let mut h = header.clone();
+    h.insert("alg".into(), serde_json::Value::String(algorithm.into()));
+    let signing_input = format!(
+        "{}.{}",
+        b64(serde_json::Value::Object(h).to_string().as_bytes()),
+        b64(payload.to_string().as_bytes())
+    );
+    let hs = |alg: &str| -> Result<String, String> {
+        Ok(b64(&hmac(alg, secret, signing_input.as_bytes())?))
+    };
+    let signature = match algorithm {
+        "HS256" => hs("sha256")?,
+        "HS384" => hs("sha384")?,
+        "HS512" => hs("sha512")?,
+        other => {
+            let alg = match other {
+                "RS256" => A::RS256,
+                "RS384" => A::RS384,
+                "RS512" => A::RS512,
+                "PS256" => A::PS256,
+                "PS384" => A::PS384,
+                "PS512" => A::PS512,
+                "ES256" => A::ES256,
+                "ES384" => A::ES384,
+                _ => {
+                    return Err(format!(
+                        "the JWT algorithm `{other}` is not one of HS256/384/512, RS256/384/512, PS256/384/512, ES256, ES384"
+                    ))
+                }
+            };
+            let key = if other.starts_with("ES") {
+                jsonwebtoken::EncodingKey::from_ec_pem(secret)
+            } else {
+                jsonwebtoken::EncodingKey::from_rsa_pem(secret)
+            }
+            .map_err(|e| {
+                format!("the JWT private key can not be read ({e}): give a PEM private key")
+            })?;
+            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, alg)
+                .map_err(|e| format!("the JWT could not be signed: {e}"))?
+        }
+    };
+    Ok(format!("{signing_input}.{signature}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,5 +713,66 @@ mod tests {
         assert_eq!(decode("a%20b+c%2"), "a b c%2");
         assert_eq!(decode("%zz"), "%zz");
         assert_eq!(encode("a b*'~"), "a%20b%2A%27~");
+    }
+
+    #[test]
+    fn hawk_matches_the_hawk_specification_example() {
+        // The example of the Hawk README: id dh37fgj492je, key werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn.
+        let h = HawkInput {
+            id: "dh37fgj492je",
+            key: "werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn",
+            algorithm: "sha256",
+            ts: "1353832234",
+            nonce: "j4h3g2",
+            method: "GET",
+            resource: "/resource/1?b=1&a=2",
+            host: "example.com",
+            port: 8000,
+            ext: "some-app-ext-data",
+            ..Default::default()
+        };
+        assert_eq!(
+            hawk_mac(&h).unwrap(),
+            "6R4rV5iE+NPoym+WwjeHzjAGXUtLNIxmo1vpMofpLAE="
+        );
+        let hash = hawk_payload_hash("sha256", "text/plain", b"Thank you for flying Hawk").unwrap();
+        assert_eq!(hash, "Yi9LfIIFRtBEPt74PVmbTF/xVAwPn7ub15ePICfgnuY=");
+        let with_hash = HawkInput {
+            method: "POST",
+            hash: &hash,
+            ..h.clone()
+        };
+        assert_eq!(
+            hawk_mac(&with_hash).unwrap(),
+            "aSe1DERmZuRl3pI36/9BdZmnErTw3sNzOOAUlfeKjVw="
+        );
+        let header = hawk_header(&h).unwrap();
+        assert!(header.starts_with(r#"Hawk id="dh37fgj492je", ts="1353832234", nonce="j4h3g2", ext="some-app-ext-data", mac=""#), "{header}");
+        assert!(hawk_mac(&HawkInput {
+            algorithm: "md5",
+            ..h
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn jwt_signs_hmac_and_keys() {
+        let mut header = serde_json::Map::new();
+        header.insert("typ".into(), "JWT".into());
+        let payload =
+            serde_json::json!({"sub": "1234567890", "name": "John Doe", "iat": 1516239022});
+        // jwt.io's example token, secret `your-256-bit-secret`.
+        let t = jwt("HS256", &header, &payload, b"your-256-bit-secret").unwrap();
+        assert_eq!(
+            t.split('.').nth(1).unwrap(),
+            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
+        );
+        let key = jsonwebtoken::DecodingKey::from_secret(b"your-256-bit-secret");
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&t, &key, &v).is_ok());
+        assert!(jwt("none", &header, &payload, b"x").is_err());
+        assert!(jwt("RS256", &header, &payload, b"not a key").is_err());
     }
 }

@@ -62,6 +62,14 @@ pub fn is_secret_name(name: &str) -> bool {
     {
         return false;
     }
+    // Postman auth settings named after what they configure: where a token goes, its type
+    // and name, how a secret is encoded.
+    if matches!(
+        lower.as_str(),
+        "addtokento" | "tokentype" | "tokenname" | "issecretbase64encoded" | "privatekeyformat"
+    ) {
+        return false;
+    }
     [
         "secret",
         "password",

@@ -111,11 +111,11 @@ struct Seen {
 
 /// Random ids differ between two sandboxes: a UUID or a long hex or digit run becomes `{id}`,
 /// and so does an AWS signing time (`20261130T145040Z`). A credential in a query (a signature,
-/// an OAuth 1.0 token, an AWS session token) is written `***` by fhircheck: both sides become
+/// an OAuth 1.0 token, an AWS session token, a JWT) is written `***` by fhircheck: both sides become
 /// `{credential}`.
 fn normal(s: &str) -> String {
     let sig = regex::Regex::new(
-        r"(X-Amz-Signature|X-Amz-Security-Token|oauth_signature|oauth_token)=[^&]*",
+        r"(X-Amz-Signature|X-Amz-Security-Token|oauth_signature|oauth_token|access_token)=[^&]*",
     )
     .unwrap();
     let s = &sig.replace_all(s, "$1={credential}");

@@ -20,6 +20,9 @@ pub(super) enum AuthResult {
     Token(String, Box<ResolvedProfile>),
     /// An oauth2 auth that can give no token here, and why.
     Unusable(String),
+    /// The auth can not sign this request (a bad key, JSON or algorithm): the request is an
+    /// error, and why.
+    Invalid(String),
 }
 
 /// What signing needs besides the request: the time, whether the body is a urlencoded form
@@ -41,12 +44,13 @@ pub(super) struct DigestState {
 
 /// The auth types fhircheck can send, and what a collection names that it can not.
 pub const SUPPORTED: &str =
-    "bearer, basic, apikey, digest, awsv4, oauth1 (HMAC-SHA1/256/512, PLAINTEXT), oauth2 (a token it holds, or client credentials) and noauth";
+    "bearer, basic, apikey, digest, awsv4, hawk, jwt, oauth1 (HMAC-SHA1/256/512, PLAINTEXT), oauth2 (a token it holds, or client credentials) and noauth";
 
 /// Why an auth can not be sent by fhircheck (named before anything is sent), or `None`.
 pub fn unsupported(a: &Auth) -> Option<String> {
     match a.kind.as_str() {
-        "bearer" | "basic" | "apikey" | "oauth2" | "noauth" | "digest" | "awsv4" => None,
+        "bearer" | "basic" | "apikey" | "oauth2" | "noauth" | "digest" | "awsv4" | "hawk"
+        | "jwt" => None,
         "oauth1" => {
             let method = a.get("signatureMethod").unwrap_or("HMAC-SHA1");
             method
@@ -105,7 +109,17 @@ pub(super) fn apply_auth(
         "awsv4" => aws(a, v, out, with.now),
         "oauth1" => {
             if let Err(e) = oauth1(a, v, out, with.now, with.form_body) {
-                return AuthResult::Unusable(e);
+                return AuthResult::Invalid(format!("oauth1 auth: {e}"));
+            }
+        }
+        "hawk" => {
+            if let Err(e) = hawk(a, v, out, with.now) {
+                return AuthResult::Invalid(format!("hawk auth: {e}"));
+            }
+        }
+        "jwt" => {
+            if let Err(e) = jwt(a, v, out) {
+                return AuthResult::Invalid(format!("jwt auth: {e}"));
             }
         }
         _ => {}
@@ -599,6 +613,125 @@ fn oauth1(
         out.body = Some(body.into_bytes());
     } else {
         add_query(&mut out.url, &params);
+    }
+    Ok(())
+}
+
+/// Hawk: a MAC over the method, target, host, port and (with `includePayloadHash`) the body.
+fn hawk(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, now: i64) -> Result<(), String> {
+    let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).unwrap_or_default();
+    let (id, key) = (attr("authId"), attr("authKey"));
+    redactor().add(&key);
+    if id.is_empty() || key.is_empty() {
+        return Ok(());
+    }
+    let algorithm = attr("algorithm");
+    drop_headers(out, &["authorization"]);
+    let url =
+        reqwest::Url::parse(&out.url).map_err(|e| format!("the URL can not be signed: {e}"))?;
+    let content_type = out
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let body = out.body.as_deref().unwrap_or(b"");
+    let hash = if truthy(&attr("includePayloadHash")) && !body.is_empty() {
+        sign::hawk_payload_hash(&algorithm, &content_type, body).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let ts = Some(attr("timestamp"))
+        .filter(|t| t.parse::<i64>().is_ok_and(|n| n != 0))
+        .unwrap_or_else(|| now.to_string());
+    let nonce = Some(attr("nonce"))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| random_token(6));
+    let (ext, app, dlg) = (attr("extraData"), attr("app"), attr("delegation"));
+    let input = sign::HawkInput {
+        id: &id,
+        key: &key,
+        algorithm: &algorithm,
+        ts: &ts,
+        nonce: &nonce,
+        method: out.method.as_str(),
+        resource: &target(&url),
+        host: url.host_str().unwrap_or(""),
+        port: url.port_or_known_default().unwrap_or(80),
+        hash: &hash,
+        ext: &ext,
+        app: &app,
+        dlg: &dlg,
+    };
+    let header = sign::hawk_header(&input)?;
+    if let Some(mac) = header
+        .split("mac=\"")
+        .nth(1)
+        .and_then(|m| m.split('"').next())
+    {
+        redactor().add(mac);
+    }
+    out.headers.push(("Authorization".into(), header));
+    Ok(())
+}
+
+/// JWT Bearer: a token signed here from the auth's header, payload and secret or private key,
+/// sent as `Authorization: Bearer …` or as a query parameter.
+fn jwt(a: &Auth, v: &Vars<'_>, out: &mut Outgoing) -> Result<(), String> {
+    use base64::Engine as _;
+    let attr = |k: &str| a.get(k).map(|x| v.resolve(x)).unwrap_or_default();
+    let algorithm = attr("algorithm");
+    let hs = algorithm.starts_with("HS");
+    let (secret, private_key) = (attr("secret"), attr("privateKey"));
+    redactor().add(&secret);
+    redactor().add(&private_key);
+    let key = if hs {
+        if secret.is_empty() {
+            return Err("no secret: give the auth's secret".into());
+        }
+        if truthy(&attr("isSecretBase64Encoded")) {
+            base64::engine::general_purpose::STANDARD
+                .decode(secret.trim())
+                .map_err(|e| format!("the secret is marked base64 but is not: {e}"))?
+        } else {
+            secret.into_bytes()
+        }
+    } else {
+        if private_key.trim().is_empty() {
+            return Err("no private key: give the auth's private key (PEM)".into());
+        }
+        private_key.into_bytes()
+    };
+    let json = |k: &str, empty: Value| -> Result<Value, String> {
+        let text = attr(k);
+        if text.trim().is_empty() {
+            return Ok(empty);
+        }
+        serde_json::from_str(&text).map_err(|e| format!("the {k} is not JSON: {e}"))
+    };
+    let header = match json("header", Value::Object(Default::default()))? {
+        Value::Object(m) => m,
+        _ => return Err("the header is not a JSON object".into()),
+    };
+    let payload = json("payload", Value::Object(Default::default()))?;
+    let token = sign::jwt(&algorithm, &header, &payload, &key)?;
+    redactor().add(&token);
+    if attr("addTokenTo") == "queryParam" {
+        let name = Some(attr("queryParamKey"))
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| "token".into());
+        out.url = drop_query(&out.url, &[name.as_str()]);
+        add_query(&mut out.url, &[(name, token)]);
+    } else {
+        drop_headers(out, &["authorization"]);
+        let prefix = a.get("headerPrefix").map(|x| v.resolve(x));
+        let prefix = prefix.unwrap_or_else(|| "Bearer".into());
+        let value = if prefix.is_empty() {
+            token
+        } else {
+            format!("{prefix} {token}")
+        };
+        out.headers.push(("Authorization".into(), value));
     }
     Ok(())
 }

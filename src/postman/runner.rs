@@ -497,6 +497,9 @@ impl<'a> PostmanDriver<'a> {
                                 .into(),
                     });
                 }
+                AuthResult::Invalid(why) => {
+                    return Err(Box::new(label.errored(&why, 0)));
+                }
                 AuthResult::Unusable(why) => {
                     // A failed token step (exit 3), once per reason; every request it guards is
                     // skipped, and the run never passes.

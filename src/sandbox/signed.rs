@@ -16,6 +16,12 @@ pub const AWS_ACCESS_KEY: &str = "AKIDFHIRCHECKSANDBOX";
 pub const AWS_SECRET_KEY: &str = "sandbox/aws/secret/key/EXAMPLE";
 pub const OAUTH1_CONSUMER: (&str, &str) = ("fhircheck-consumer", "consumer-sandbox-secret");
 pub const OAUTH1_TOKEN: (&str, &str) = ("fhircheck-token", "token-sandbox-secret");
+/// Hawk ids and keys: one per algorithm.
+pub const HAWK: [(&str, &str, &str); 2] = [
+    ("fhircheck-hawk", "hawk-sandbox-key", "sha256"),
+    ("fhircheck-hawk-sha1", "hawk-sandbox-key", "sha1"),
+];
+pub const JWT_SECRET: &str = "jwt-sandbox-secret-of-32-bytes!!";
 const OPAQUE: &str = "5ccc069c403ebaf9f0171e9517f40e41";
 
 /// The credentials, for the sandbox's index.
@@ -27,6 +33,8 @@ pub fn credentials() -> Value {
             "consumerKey": OAUTH1_CONSUMER.0, "consumerSecret": OAUTH1_CONSUMER.1,
             "token": OAUTH1_TOKEN.0, "tokenSecret": OAUTH1_TOKEN.1,
         },
+        "hawk": HAWK.iter().map(|(id, key, alg)| json!({"authId": id, "authKey": key, "algorithm": alg})).collect::<Vec<_>>(),
+        "jwt": {"algorithm": "HS256, HS384 or HS512", "secret": JWT_SECRET},
     })
 }
 
@@ -63,6 +71,8 @@ pub fn check(
         "digest" => digest(nonce, r),
         "awsv4" => aws(r),
         "oauth1" => oauth1(r),
+        "hawk" => hawk(r),
+        "jwt" => jwt(r),
         other => {
             return (
                 404,
@@ -276,4 +286,82 @@ fn oauth1(r: &Received<'_>) -> Result<String, String> {
         return Err("the OAuth 1.0 signature does not match the secrets".into());
     }
     Ok(OAUTH1_CONSUMER.0.into())
+}
+
+fn hawk(r: &Received<'_>) -> Result<String, String> {
+    let value = r
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Hawk "))
+        .ok_or("no Hawk credentials")?;
+    let f = fields(value);
+    let get = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let (id, key, algorithm) = HAWK
+        .iter()
+        .find(|(id, _, _)| *id == get("id"))
+        .ok_or_else(|| format!("unknown Hawk id `{}`", get("id")))?;
+    let host = r.header("host").unwrap_or("");
+    let (name, port) = match host.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().unwrap_or(80)),
+        None => (host, 80),
+    };
+    if !get("hash").is_empty() {
+        let ct = r.header("content-type").unwrap_or("");
+        if sign::hawk_payload_hash(algorithm, ct, r.body).as_deref() != Some(get("hash")) {
+            return Err("the Hawk payload hash is not the body's".into());
+        }
+    }
+    let input = sign::HawkInput {
+        id,
+        key,
+        algorithm,
+        ts: get("ts"),
+        nonce: get("nonce"),
+        method: r.method,
+        resource: r.target,
+        host: name,
+        port,
+        hash: get("hash"),
+        ext: get("ext"),
+        app: get("app"),
+        dlg: get("dlg"),
+    };
+    if sign::hawk_mac(&input)? != get("mac") {
+        return Err("the Hawk MAC does not match the key".into());
+    }
+    Ok((*id).to_string())
+}
+
+fn jwt(r: &Received<'_>) -> Result<String, String> {
+    let token = r
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string)
+        .or_else(|| {
+            sign::query_pairs(r.query())
+                .into_iter()
+                .map(|(_, v)| v)
+                .find(|v| v.matches('.').count() == 2)
+        })
+        .ok_or("no JWT in the Authorization header or the query")?;
+    let header = jsonwebtoken::decode_header(&token).map_err(|e| format!("not a JWT: {e}"))?;
+    use jsonwebtoken::Algorithm as A;
+    if !matches!(header.alg, A::HS256 | A::HS384 | A::HS512) {
+        return Err(format!(
+            "the sandbox checks HS256/384/512 JWTs, not {:?}",
+            header.alg
+        ));
+    }
+    let mut v = jsonwebtoken::Validation::new(header.alg);
+    v.required_spec_claims.clear();
+    v.validate_exp = false;
+    v.validate_aud = false;
+    let key = jsonwebtoken::DecodingKey::from_secret(JWT_SECRET.as_bytes());
+    let data = jsonwebtoken::decode::<Value>(&token, &key, &v)
+        .map_err(|e| format!("the JWT does not verify with the sandbox's secret: {e}"))?;
+    Ok(data.claims["sub"].as_str().unwrap_or("").to_string())
 }

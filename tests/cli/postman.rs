@@ -731,9 +731,9 @@ fn send_request_is_traced_and_masked() {
     assert!(!all.contains("eyJ"), "a token leaked: {all}");
 }
 
-/// Digest, AWS Signature Version 4 and OAuth 1.0 requests are signed and let in by the sandbox's
-/// `/auth` endpoints; the passwords, secret keys, session token, OAuth token and the signatures
-/// appear as `***` in the trace, the JSON report and JUnit.
+/// Digest, AWS Signature Version 4, OAuth 1.0, Hawk and JWT Bearer requests are signed and let
+/// in by the sandbox's `/auth` endpoints; the passwords, keys, session token, OAuth token, JWTs
+/// and the signatures appear as `***` in the trace, the JSON report and JUnit.
 #[test]
 fn signed_auths_pass_and_their_secrets_stay_masked() {
     let t = Target::start("healthy");
@@ -755,7 +755,7 @@ fn signed_auths_pass_and_their_secrets_stay_masked() {
     ]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert!(
-        ran.stdout.contains("PASSED: 14 requests, 28 assertions"),
+        ran.stdout.contains("PASSED: 20 requests, 40 assertions"),
         "{}",
         ran.stdout
     );
@@ -785,6 +785,10 @@ fn signed_auths_pass_and_their_secrets_stay_masked() {
         "consumer-sandbox-secret",
         "token-sandbox-secret",
         "fhircheck-token",
+        "hawk-sandbox-key",
+        "jwt-sandbox-secret-of-32-bytes!!",
+        "and0LXNhbmRib3gtc2VjcmV0LW9mLTMyLWJ5dGVzISE=",
+        "eyJhbGciOiJIUzUxMiJ9",
     ] {
         assert!(!everything.contains(secret), "{secret} leaked");
     }
@@ -830,7 +834,7 @@ fn exported_collection_masks_secrets_unless_asked() {
             .map(|v| v["value"].clone())
     };
     assert_eq!(exported["info"]["name"], "Signed requests");
-    assert_eq!(exported["item"].as_array().unwrap().len(), 14);
+    assert_eq!(exported["item"].as_array().unwrap().len(), 20);
     assert_eq!(
         value(&exported, "variable", "digestUser").unwrap(),
         "clinician"
