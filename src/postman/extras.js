@@ -347,7 +347,7 @@ __lib.CryptoJS.AES = {
     cfg = cfg || {};
     var p = typeof ciphertext === "string" ? (cfg.format || OpenSSL).parse(ciphertext) : ciphertext, iv = cfg.iv;
     if (!(key instanceof WordArray)) {
-      if (!p.salt) throw new Error("CryptoJS.AES.decrypt: a passphrase needs the salt of OpenSSL's format (\"U2FsdGVkX1…\")");
+      if (!p.salt) throw new Error("CryptoJS.AES.decrypt: a passphrase needs the salt of OpenSSL's format (\"U2FsdGVkX1...\")");
       var d = fromPassphrase(key, p.salt); key = d.key; iv = d.iv;
     }
     return aesNative("decrypt", cfg, key, iv, p.ciphertext);
@@ -666,6 +666,21 @@ __lib.xml2js = {
     if (cb) cb(err, out);
     if (err && !cb) throw err;
   }
+};
+__lib.cheerio = { load: function () { throw new Error("cheerio is not available in fhircheck scripts: read an HTML page with string functions and regular expressions, or XHTML with xml2Json"); } };
+// The legacy `responseHeaders` (prelude.js makes it on first read): look-ups ignore case.
+__lib.caseBlind = function (obj) {
+  var find = function (t, k) {
+    if (typeof k !== "string" || k in t) return k;
+    var lower = k.toLowerCase(), keys = Object.keys(t);
+    for (var i = 0; i < keys.length; i++) if (keys[i].toLowerCase() === lower) return keys[i];
+    return k;
+  };
+  return new Proxy(obj, {
+    get: function (t, k) { return t[find(t, k)]; },
+    has: function (t, k) { return find(t, k) in t; },
+    getOwnPropertyDescriptor: function (t, k) { return Object.getOwnPropertyDescriptor(t, find(t, k)); }
+  });
 };
 __lib.xml2Json = function (xml) {
   var json = {};

@@ -3,7 +3,7 @@
 // info), and `__finish()` returns what the script changed, as JSON.
 // Scripts get no file system and no network: none is provided here.
 var __input, __s, __tests, __logs, __next, __nextSet, __req, __reqHeaders, __res, __skip, __bodySet;
-var pm, console, tests, responseBody, responseCode, responseTime, responseHeaders;
+var pm, console, tests, responseBody, responseCode, responseTime, __responseHeaders;
 var environment, globals, data, request, iteration, postman;
 
 function __str(v) {
@@ -189,27 +189,22 @@ __method(["property"], function () {
  "instanceOf", "instanceof", "throw", "throws", "Throw", "jsonSchema"].forEach(function (n) {
   Assertion.prototype[n] = function () { __loadExtras(); return Assertion.prototype[n].apply(this, arguments); };
 });
-["tv4", "_", "CryptoJS"].forEach(function (name) {
+["tv4", "_", "CryptoJS", "xml2Json", "cheerio"].forEach(function (name) {
   var key = name === "_" ? "lodash" : name;
   Object.defineProperty(globalThis, name, { configurable: true, enumerable: false, get: function () { __loadExtras(); return __lib[key]; } });
 });
 function btoa(s) { __loadExtras(); return __lib.btoa(s); }
 function atob(s) { __loadExtras(); return __lib.atob(s); }
-function __caseBlind(obj) {
-  var find = function (t, k) {
-    if (typeof k !== "string" || k in t) return k;
-    var lower = k.toLowerCase(), keys = Object.keys(t);
-    for (var i = 0; i < keys.length; i++) if (keys[i].toLowerCase() === lower) return keys[i];
-    return k;
-  };
-  return new Proxy(obj, {
-    get: function (t, k) { return t[find(t, k)]; },
-    has: function (t, k) { return find(t, k) in t; },
-    getOwnPropertyDescriptor: function (t, k) { return Object.getOwnPropertyDescriptor(t, find(t, k)); }
-  });
-}
-function xml2Json(s) { __loadExtras(); return __lib.xml2Json(s); }
-var cheerio = { load: function () { throw new Error("cheerio is not available in fhircheck scripts: read an HTML page with string functions and regular expressions, or XHTML with xml2Json"); } };
+// The legacy `responseHeaders`, made on first read. HTTP/2 and the client write header names in
+// lower case; scripts written against a server that sent `Content-Type` still find it: look-ups
+// ignore case, as the header list's do.
+Object.defineProperty(globalThis, "responseHeaders", { configurable: true, enumerable: false,
+  get: function () {
+    if (__responseHeaders === undefined && __res) { __loadExtras(); __responseHeaders = __lib.caseBlind(__headerList(__res.headers).toObject()); }
+    return __responseHeaders;
+  },
+  set: function (v) { __responseHeaders = v; } });
+
 
 // Chai's chainable methods: callable (`.include(x)`, `.an('array')`) and a link of the chain
 // (`.include.members(…)`, `.an.instanceof(Date)`). The function returned inherits from the
@@ -407,9 +402,7 @@ function __begin() {
   responseBody = __res ? __res.body : undefined;
   responseCode = __res ? { code: __res.code, name: __res.status, detail: __res.status } : undefined;
   responseTime = __res ? __res.responseTime : undefined;
-  // HTTP/2 and the client write header names in lower case; scripts written against a server
-  // that sent `Content-Type` still find it: look-ups ignore case, as the header list's do.
-  responseHeaders = __res ? __caseBlind(__headerList(__res.headers).toObject()) : undefined;
+  __responseHeaders = undefined; // `responseHeaders` is made when a script first reads it
   environment = __s.environment;
   globals = __s.globals;
   data = __s.data;
