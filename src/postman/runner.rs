@@ -475,12 +475,16 @@ impl<'a> PostmanDriver<'a> {
             body: bytes,
         };
         let mut token = None;
+        let mut before: Option<String> = None;
         if let Some(a) = &item.auth {
+            before = Some(out.url.clone());
+            // Only a Digest auth keeps state between requests (the challenge, by origin).
             let mut digest = self.digest.borrow_mut();
             let with = SignWith {
                 now: ctx.clock.now(),
                 form_body: matches!(item.request.body, Body::UrlEncoded(_)),
-                digest: Some(digest.entry(origin_key(&out.url)).or_default()),
+                digest: (a.kind == "digest")
+                    .then(|| digest.entry(origin_key(&out.url)).or_default()),
             };
             let oauth = apply_auth(a, &v, &mut out, self.opts.authority_host.as_deref(), with);
             drop(digest);
@@ -519,9 +523,13 @@ impl<'a> PostmanDriver<'a> {
         p.body = body;
         p.url = out.url.clone();
         // A signature an auth put in the query is part of what was sent (masked).
-        let label = StepLabel {
-            url: redact(&out.url).into_owned(),
-            ..label
+        let label = if before.as_deref().is_none_or(|b| b == out.url) {
+            label
+        } else {
+            StepLabel {
+                url: redact(&out.url).into_owned(),
+                ..label
+            }
         };
         Ok((label, out, token))
     }
@@ -683,7 +691,16 @@ impl Driver for PostmanDriver<'_> {
 
     fn render(&mut self, _ctx: &Context) -> Result<(StepLabel, Outgoing), Box<Step>> {
         let built = self.built.take();
-        self.sent = built.as_ref().map(|(_, out)| out.clone());
+        // Kept to send again after a Digest challenge; no other auth asks for that.
+        let digest = self
+            .pending
+            .as_ref()
+            .and_then(|p| self.items[p.item].auth.as_ref())
+            .is_some_and(|a| a.kind == "digest");
+        self.sent = built
+            .as_ref()
+            .filter(|_| digest)
+            .map(|(_, out)| out.clone());
         built.ok_or_else(|| {
             Box::new(StepLabel::new("(none)", vec![], "", "").errored("nothing was prepared", 0))
         })
@@ -752,7 +769,7 @@ impl Driver for PostmanDriver<'_> {
     fn again(&mut self, answer: &Answer, ctx: &Context) -> Option<Outgoing> {
         let p = self.pending.as_ref().filter(|p| !p.replayed)?;
         let item = &self.items[p.item];
-        let a = item.auth.as_ref()?;
+        let a = item.auth.as_ref().filter(|a| a.kind == "digest")?;
         let sent = self.sent.as_ref()?;
         let v = self.vars(&p.local, item, &ctx.clock);
         let mut digest = self.digest.borrow_mut();
