@@ -306,7 +306,7 @@ fn digest(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, state: &mut DigestState) {
     if state.challenge.nonce.is_empty() {
         return;
     }
-    state.nc += 1;
+    state.nc = state.nc.saturating_add(1);
     if state.cnonce.is_empty() {
         state.cnonce = random_token(8);
     }
