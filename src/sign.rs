@@ -199,6 +199,11 @@ pub struct AwsRequest<'a> {
     pub payload_hash: &'a str,
 }
 
+/// The header names AWS Signature Version 4 signs of `headers`: lower case, sorted, `;`-joined.
+pub fn aws_signed_headers(headers: &[(String, String)]) -> String {
+    aws_headers(headers).0
+}
+
 /// The signed header names (lower case, sorted, `;`-joined) and the canonical header block.
 fn aws_headers(headers: &[(String, String)]) -> (String, String) {
     let mut h: Vec<(String, String)> = headers

@@ -425,6 +425,26 @@ fn aws(a: &Auth, v: &Vars<'_>, out: &mut Outgoing, now: i64) {
     }
 }
 
+/// The signature of the request as it stands (masked from now on), with the signed header names.
+fn aws_sign(
+    out: &Outgoing,
+    key: &sign::AwsKey<'_>,
+    datetime: &str,
+    payload: &str,
+) -> Option<(String, String)> {
+    let url = reqwest::Url::parse(&out.url).ok()?;
+    let request = sign::AwsRequest {
+        method: out.method.as_str(),
+        path: url.path(),
+        query: url.query().unwrap_or(""),
+        headers: &out.headers,
+        payload_hash: payload,
+    };
+    let (signature, names) = sign::aws_signature(&request, key, datetime);
+    redactor().add(&signature);
+    Some((signature, names))
+}
+
 fn aws_in_headers(out: &mut Outgoing, key: &sign::AwsKey<'_>, session: &str, datetime: &str) {
     let body = out.body.as_deref().unwrap_or(b"");
     if !body.is_empty() || key.service == "s3" {
@@ -437,24 +457,15 @@ fn aws_in_headers(out: &mut Outgoing, key: &sign::AwsKey<'_>, session: &str, dat
     }
     out.headers
         .push(("X-Amz-Date".into(), datetime.to_string()));
-    let Ok(url) = reqwest::Url::parse(&out.url) else {
-        return;
-    };
     let payload = out
         .headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-content-sha256"))
         .map(|(_, v)| v.clone())
         .unwrap_or_else(|| sign::sha256_hex(b""));
-    let request = sign::AwsRequest {
-        method: out.method.as_str(),
-        path: url.path(),
-        query: url.query().unwrap_or(""),
-        headers: &out.headers,
-        payload_hash: &payload,
+    let Some((signature, names)) = aws_sign(out, key, datetime, &payload) else {
+        return;
     };
-    let (signature, names) = sign::aws_signature(&request, key, datetime);
-    redactor().add(&signature);
     let value = format!(
         "AWS4-HMAC-SHA256 Credential={}, SignedHeaders={names}, Signature={signature}",
         sign::aws_credential(key, datetime)
@@ -463,16 +474,7 @@ fn aws_in_headers(out: &mut Outgoing, key: &sign::AwsKey<'_>, session: &str, dat
 }
 
 fn aws_in_query(out: &mut Outgoing, key: &sign::AwsKey<'_>, session: &str, datetime: &str) {
-    let (_, names) = {
-        let probe = sign::AwsRequest {
-            method: "",
-            path: "/",
-            query: "",
-            headers: &out.headers,
-            payload_hash: "",
-        };
-        sign::aws_signature(&probe, key, datetime)
-    };
+    let names = sign::aws_signed_headers(&out.headers);
     let mut params = Vec::new();
     if !session.is_empty() {
         params.push(("X-Amz-Security-Token".to_string(), session.to_string()));
@@ -491,23 +493,14 @@ fn aws_in_query(out: &mut Outgoing, key: &sign::AwsKey<'_>, session: &str, datet
     ));
     params.push(("X-Amz-SignedHeaders".to_string(), names));
     add_query(&mut out.url, &params);
-    let Ok(url) = reqwest::Url::parse(&out.url) else {
-        return;
-    };
     let payload = if key.service == "s3" {
         "UNSIGNED-PAYLOAD".to_string()
     } else {
         sign::sha256_hex(b"")
     };
-    let request = sign::AwsRequest {
-        method: out.method.as_str(),
-        path: url.path(),
-        query: url.query().unwrap_or(""),
-        headers: &out.headers,
-        payload_hash: &payload,
+    let Some((signature, _)) = aws_sign(out, key, datetime, &payload) else {
+        return;
     };
-    let (signature, _) = sign::aws_signature(&request, key, datetime);
-    redactor().add(&signature);
     add_query(&mut out.url, &[("X-Amz-Signature".into(), signature)]);
 }
 

@@ -117,18 +117,21 @@ fn fields(value: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The value of field `k` among `fields`, or "".
+fn field<'a>(fields: &'a [(String, String)], k: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == k)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 fn digest(nonce: &str, r: &Received<'_>) -> Result<String, String> {
     let value = r
         .header("authorization")
         .filter(|v| v.starts_with("Digest "))
         .ok_or("no Digest credentials")?;
     let f = fields(value);
-    let get = |k: &str| {
-        f.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let get = |k: &str| field(&f, k);
     if get("username") != DIGEST_USER || get("realm") != DIGEST_REALM {
         return Err("unknown user or realm".into());
     }
@@ -159,12 +162,7 @@ fn digest(nonce: &str, r: &Received<'_>) -> Result<String, String> {
         body: r.body,
     };
     let expected = sign::digest_authorization(&input)?;
-    let want = fields(&expected)
-        .into_iter()
-        .find(|(k, _)| k == "response")
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    if want != get("response") {
+    if field(&fields(&expected), "response") != get("response") {
         return Err("the Digest response does not match the password".into());
     }
     Ok(DIGEST_USER.into())
@@ -179,12 +177,7 @@ fn aws(r: &Received<'_>) -> Result<String, String> {
     {
         Some(v) => {
             let f = fields(v);
-            let get = |k: &str| {
-                f.iter()
-                    .find(|(n, _)| n == k)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            };
+            let get = |k: &str| field(&f, k).to_string();
             let payload = r
                 .header("x-amz-content-sha256")
                 .map(str::to_string)
@@ -257,13 +250,7 @@ fn oauth1(r: &Received<'_>) -> Result<String, String> {
     if form {
         params.extend(sign::query_pairs(&String::from_utf8_lossy(r.body)));
     }
-    let get = |k: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| field(&params, k).to_string();
     if get("oauth_consumer_key") != OAUTH1_CONSUMER.0 {
         return Err("no OAuth 1.0 parameters with the sandbox's consumer key".into());
     }
@@ -294,12 +281,7 @@ fn hawk(r: &Received<'_>) -> Result<String, String> {
         .and_then(|v| v.strip_prefix("Hawk "))
         .ok_or("no Hawk credentials")?;
     let f = fields(value);
-    let get = |k: &str| {
-        f.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let get = |k: &str| field(&f, k);
     let (id, key, algorithm) = HAWK
         .iter()
         .find(|(id, _, _)| *id == get("id"))
